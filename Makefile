@@ -1,0 +1,52 @@
+# Set-up around the book's own build. The build rules live in _config.yml and
+# _ext/bookbuild.py, so `jupyter-book build .` checks exactly what `make html` does.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Stamps: reinstall only when the pinned requirements or the package metadata change.
+BOOK_STAMP := $(VENV)/.book-installed
+TEST_STAMP := $(VENV)/.test-installed
+
+.PHONY: help html test tangle bench clean clean-all
+
+help:
+	@echo "make html       build the book into _build/html (executes every chapter)"
+	@echo "make test       run every test, including a strict build of the book"
+	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
+	@echo "make bench      time cold, no-op and one-chapter rebuilds"
+	@echo "make clean      remove the built site, keep the execution cache"
+	@echo "make clean-all  remove _build and .venv"
+
+$(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BOOK_STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	@echo "==> installing requirements.txt and scratchbook (editable)"
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	@touch $@
+
+$(TEST_STAMP): requirements-test.txt $(BOOK_STAMP)
+	@echo "==> installing requirements-test.txt"
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+html: $(BOOK_STAMP)
+	$(BIN)/jupyter-book build .
+	@echo "==> the book is at $(CURDIR)/_build/html/index.html"
+
+tangle: $(BOOK_STAMP)
+	$(BIN)/python _ext/tangle.py
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(TEST_STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots
+
+clean-all:
+	rm -rf _build $(VENV)

@@ -1,0 +1,308 @@
+"""Tangle the chapters' ``#@save`` cells into the ``scratchbook`` package.
+
+The chapters are the single source of truth. Each code cell whose first line
+is ``#@save`` is copied, in order, into one module per chapter
+(``book/scratch/data.md`` becomes ``src/scratchbook/data.py``), and
+``__init__.py`` re-exports every public name. Run ``python _ext/tangle.py``
+(``make tangle``) to write the package, ``--check`` to only compare.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+from pathlib import Path
+
+import jupytext
+import yaml
+
+MARK = "#@save"
+PACKAGE = "scratchbook"
+GENERATED = "generated; edit the chapter instead"
+
+
+class TangleError(ValueError):
+    """A chapter's saved cells cannot be tangled (the message names the chapter)."""
+
+
+def toc_files(root: Path) -> list[Path]:
+    """Every file listed in ``_toc.yml``, in reading order, as paths under root."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [toc["root"]]
+
+    def walk(items):
+        for item in items or []:
+            if "file" in item:
+                entries.append(item["file"])
+            walk(item.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return [_with_suffix(root / entry) for entry in entries]
+
+
+def _with_suffix(path: Path) -> Path:
+    if path.suffix in (".md", ".ipynb"):
+        return path
+    for suffix in (".md", ".ipynb"):
+        if path.with_suffix(suffix).exists():
+            return path.with_suffix(suffix)
+    return path.with_suffix(".md")
+
+
+def module_name(chapter: Path) -> str:
+    """The module a chapter tangles into: its file name as an identifier."""
+    return chapter.stem.replace("-", "_")
+
+
+def chapter_title(notebook) -> str:
+    """The chapter's first ``# heading``, without MyST roles' backticks."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return "untitled"
+
+
+def code_cells(chapter: Path) -> list[str]:
+    """The source of every code cell of a chapter."""
+    notebook = jupytext.read(chapter)
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
+def saved_cells(notebook) -> list[str]:
+    """The sources of the ``#@save`` cells, without the marker line."""
+    cells = []
+    for cell in notebook.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code" and lines and lines[0].strip() == MARK:
+            cells.append("\n".join(lines[1:]).strip("\n"))
+    return cells
+
+
+def _public_names(tree: ast.Module) -> list[str]:
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return [n for n in names if not n.startswith("_")]
+
+
+def _add_back_pointer(source: str, where: str, chapter: Path) -> str:
+    """Append "Defined in ..." to the docstring of each top-level def or class."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    for node in reversed(defs):  # bottom-up keeps earlier line numbers valid
+        doc = node.body[0] if node.body else None
+        if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant)
+                and isinstance(doc.value.value, str)):
+            raise TangleError(f"{chapter}: `{node.name}` is saved without a docstring")
+        last = lines[doc.end_lineno - 1]
+        quote = last.rstrip()[-3:]
+        if quote not in ('"""', "'''"):
+            raise TangleError(f"{chapter}: the docstring of `{node.name}` must use triple quotes")
+        indent = " " * doc.col_offset
+        body = last.rstrip()[:-3]
+        tail = [body] if body.strip() else []
+        if doc.lineno == doc.end_lineno:
+            tail.append("")
+        lines[doc.end_lineno - 1:doc.end_lineno] = tail + ["", f"{indent}{where}", f"{indent}{quote}"]
+    return "\n".join(lines)
+
+
+def _relative_imports(source: str, owners: dict[str, str], chapter: Path) -> str:
+    """Turn ``from scratchbook import x`` into ``from .module import x``.
+
+    Importing from the package's own ``__init__`` inside the package would
+    depend on the order ``__init__`` runs in; a direct import does not.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    for node in reversed(tree.body):
+        if isinstance(node, ast.ImportFrom) and node.module == PACKAGE and node.level == 0:
+            by_module: dict[str, list[str]] = {}
+            for alias in node.names:
+                if alias.name not in owners:
+                    raise TangleError(f"{chapter}: `{alias.name}` is not saved by any chapter")
+                text = alias.name + (f" as {alias.asname}" if alias.asname else "")
+                by_module.setdefault(owners[alias.name], []).append(text)
+            new = [f"from .{m} import {', '.join(n)}" for m, n in by_module.items()]
+            lines[node.lineno - 1:node.end_lineno] = new
+    return "\n".join(lines)
+
+
+def tangle(root: Path) -> dict[Path, str]:
+    """Map each file of ``src/scratchbook`` to the text the chapters produce."""
+    return {path: text for path, (text, _) in tangle_sources(root).items()}
+
+
+def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
+    """Map each generated file to its text and the chapter (or chapters) it comes from."""
+    root = Path(root)
+    package = root / "src" / PACKAGE
+    chapters = []
+    for path in toc_files(root):
+        if path.suffix != ".md" or not path.exists():
+            continue
+        notebook = jupytext.read(path)
+        cells = saved_cells(notebook)
+        if cells:
+            chapters.append((path, chapter_title(notebook), cells))
+
+    owners: dict[str, str] = {}
+    modules: dict[str, tuple[Path, str, list[str]]] = {}
+    for path, title, cells in chapters:
+        name = module_name(path)
+        rel = path.relative_to(root).as_posix()
+        where = f'Defined in chapter "{title}" ({rel}).'
+        pieces = []
+        for cell in cells:
+            try:
+                cell = _relative_imports(cell, owners, rel)
+                pieces.append(_add_back_pointer(cell, where, rel))
+            except SyntaxError as err:
+                raise TangleError(f"{rel}: a #@save cell is not valid Python: {err}") from err
+        body = "\n\n\n".join(pieces)
+        public = _public_names(ast.parse(body))
+        for n in public:
+            owners.setdefault(n, name)
+        header = f'"""{title}.\n\nFrom {rel}: {GENERATED}, then run `make tangle`.\n"""\n\n'
+        modules[name] = (path, header + body + "\n", public)
+
+    files = {package / f"{name}.py": (text, path.relative_to(root).as_posix())
+             for name, (path, text, _) in modules.items()}
+    files[package / "__init__.py"] = (_render_init(modules, root), "the chapters' #@save cells")
+    return files
+
+
+def _render_init(modules, root: Path) -> str:
+    lines = [
+        '"""scratchbook: the code of *Linear Regression from Scratch*, tangled from its chapters.',
+        "",
+        f"Every module is {GENERATED}, then run `make tangle`.",
+        '"""',
+        "",
+    ]
+    exported = []
+    for name, (_, _, public) in modules.items():
+        if public:
+            lines.append(f"from .{name} import {', '.join(public)}")
+            exported += public
+    lines += ["", "__all__ = ["] + [f'    "{n}",' for n in exported] + ["]", ""]
+    return "\n".join(lines)
+
+
+def stale_files(root: Path) -> list[Path]:
+    """Generated modules that no chapter produces any more."""
+    package = Path(root) / "src" / PACKAGE
+    expected = tangle(root)
+    return [p for p in sorted(package.glob("*.py"))
+            if p not in expected and GENERATED in p.read_text()]
+
+
+def write(root: Path) -> list[Path]:
+    """Write the package; return the files that changed (unchanged files keep their mtime)."""
+    changed = []
+    for path, text in tangle(root).items():
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            changed.append(path)
+    for path in stale_files(root):
+        path.unlink()
+        changed.append(path)
+    return changed
+
+
+def check(root: Path) -> list[str]:
+    """One message per generated file that differs from what its chapter tangles to."""
+    problems = []
+    for path, (text, source) in tangle_sources(root).items():
+        rel = path.relative_to(root)
+        if not path.exists():
+            problems.append(f"{rel} is missing; {source} saves it. Run `make tangle`.")
+        elif path.read_text() != text:
+            problems.append(f"{rel} differs from what {source} tangles to "
+                            "(edited by hand, or `make tangle` not run). Edit the chapter and run `make tangle`.")
+    for path in stale_files(root):
+        problems.append(f"{path.relative_to(root)} is generated but no chapter saves it any more. Run `make tangle`.")
+    return problems
+
+
+def imported_modules(sources: list[str], root: Path) -> set[str]:
+    """The package modules that code imports, directly or through other modules."""
+    package = Path(root) / "src" / PACKAGE
+    owners = {}
+    for path in package.glob("*.py"):
+        if path.name != "__init__.py":
+            for n in _public_names(ast.parse(path.read_text())):
+                owners.setdefault(n, path.stem)
+    every = {p.stem for p in package.glob("*.py") if p.name != "__init__.py"}
+
+    def direct(source: str) -> set[str]:
+        found = set()
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython magics; they import nothing of ours
+            return found
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name == PACKAGE:
+                        found |= every
+                    elif alias.name.startswith(PACKAGE + "."):
+                        found.add(alias.name.split(".")[1])
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 1 and node.module:
+                    found.add(node.module)
+                elif node.module == PACKAGE:
+                    for alias in node.names:
+                        found |= every if alias.name == "*" else {owners.get(alias.name, alias.name)}
+                elif node.module and node.module.startswith(PACKAGE + "."):
+                    found.add(node.module.split(".")[1])
+        return found & every
+
+    todo = set().union(*(direct(s) for s in sources)) if sources else set()
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= direct((package / f"{name}.py").read_text()) - seen
+    return seen
+
+
+def inputs_digest(chapter: Path, root: Path) -> tuple[list[Path], str]:
+    """The package files a chapter's code depends on, and one hash of their text."""
+    names = sorted(imported_modules(code_cells(chapter), root))
+    package = Path(root) / "src" / PACKAGE
+    paths = [package / f"{n}.py" for n in names]
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return paths, digest.hexdigest()[:16]
+
+
+def main(argv: list[str]) -> int:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        if "--check" in argv:
+            problems = check(root)
+            for p in problems:
+                print(p, file=sys.stderr)
+            return 1 if problems else 0
+        for path in write(root):
+            print(f"tangled {path.relative_to(root)}")
+    except TangleError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,31 @@
+"""Conventions: seeds, figures and saved code.
+
+From book/toolkit/conventions.md: generated; edit the chapter instead, then run `make tangle`.
+"""
+
+import matplotlib.pyplot as plt
+
+BOOK_STYLE = {
+    "figure.figsize": (5.0, 3.2),
+    "figure.dpi": 100,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "legend.frameon": False,
+}
+
+
+def use_book_style() -> None:
+    """Set matplotlib's defaults to the book's figure style.
+
+    White, opaque backgrounds (readable on a dark page), a 5 x 3.2 inch
+    figure at 100 dpi and light grid lines.
+
+    Defined in chapter "Conventions: seeds, figures and saved code" (book/toolkit/conventions.md).
+    """
+    plt.rcParams.update(BOOK_STYLE)
