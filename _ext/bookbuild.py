@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # The MathJax files a page can ask for: the combined TeX/CHTML component, its
 # fonts, and the TeX extensions it loads on demand (nothing else is shipped).
 MATHJAX_FILES = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions"]
+INPUTS_MARK = "# Inputs from the scratchbook package"
 INPUTS_CELL = """
 
 ```{{code-cell}} ipython3
@@ -102,6 +103,26 @@ def stamp_inputs(app, docname: str, source: list[str]) -> None:
     source[0] += INPUTS_CELL.format(files=names, digest=digest)
 
 
+def offer_notebook(app, pagename, templatename, context, doctree) -> None:
+    """Let readers download a chapter as the notebook that ran, outputs included.
+
+    The theme offers ``.ipynb`` only when a launch service is configured; the
+    book runs offline, so it copies the executed notebook itself (without the
+    build's hidden inputs cell).
+    """
+    import nbformat
+
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if doctree is None or not executed.exists():
+        return
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if not c.source.startswith(INPUTS_MARK)]
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 def failed_chapters(app) -> list[str]:
     """Docnames whose notebook execution did not succeed in this environment."""
     from myst_nb.sphinx_ import NbMetadataCollector
@@ -151,5 +172,6 @@ def setup(app):
     app.connect("config-inited", make_strict)
     app.connect("builder-inited", on_builder_inited)
     app.connect("source-read", stamp_inputs)
+    app.connect("html-page-context", offer_notebook, priority=400)  # before the theme's buttons
     app.connect("build-finished", on_build_finished)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,103 @@
+"""src/scratchbook is exactly what the chapters' #@save cells tangle to."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+
+import pytest
+
+import tangle
+from conftest import ROOT
+
+
+def test_package_is_in_sync_with_the_chapters():
+    problems = tangle.check(ROOT)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def copy_of_book(tmp_path):
+    for name in ("_toc.yml", "book", "src"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, tmp_path / name)
+    tangle.write(tmp_path)  # start in sync, whatever state the working tree is in
+    return tmp_path
+
+
+def test_hand_edit_of_a_generated_module_is_reported_naming_the_chapter(copy_of_book):
+    module = copy_of_book / "src" / "scratchbook" / "conventions.py"
+    module.write_text(module.read_text() + "\nEDITED = True\n")
+    problems = tangle.check(copy_of_book)
+    assert len(problems) == 1
+    assert "src/scratchbook/conventions.py" in problems[0]
+    assert "book/toolkit/conventions.md" in problems[0] and "make tangle" in problems[0]
+
+
+def test_forgotten_tangle_after_editing_a_chapter_is_reported(copy_of_book):
+    chapter = copy_of_book / "book" / "toolkit" / "conventions.md"
+    chapter.write_text(chapter.read_text().replace('"font.size": 10', '"font.size": 11'))
+    problems = tangle.check(copy_of_book)
+    assert any("book/toolkit/conventions.md" in p for p in problems)
+    tangle.write(copy_of_book)
+    assert tangle.check(copy_of_book) == []
+
+
+def test_generated_module_that_no_chapter_saves_is_reported_and_removed(copy_of_book):
+    stale = copy_of_book / "src" / "scratchbook" / "gone.py"
+    stale.write_text(f'"""Old.\n\nFrom book/gone.md: {tangle.GENERATED}."""\n')
+    assert any("gone.py" in p for p in tangle.check(copy_of_book))
+    tangle.write(copy_of_book)
+    assert not stale.exists()
+
+
+def test_every_generated_module_names_its_chapter_and_says_not_to_edit_it():
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        head = path.read_text()[:400]
+        assert tangle.GENERATED in head, path
+        if path.name != "__init__.py":
+            assert "From book/" in head, path
+
+
+def test_every_saved_function_docstring_points_back_to_its_chapter():
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_"):
+                doc = ast.get_docstring(node) or ""
+                assert 'Defined in chapter "' in doc and "(book/" in doc, f"{path.name}: {node.name}"
+
+
+def test_package_exports_every_public_saved_name():
+    import scratchbook
+
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                assert node.name in scratchbook.__all__, node.name
+
+
+def test_imports_are_traced_to_the_modules_that_define_them():
+    assert tangle.imported_modules(["from scratchbook import use_book_style"], ROOT) == {"conventions"}
+    assert tangle.imported_modules(["import torch\nx = 1"], ROOT) == set()
+    assert tangle.imported_modules(["%matplotlib inline"], ROOT) == set()
+
+
+def test_saved_function_without_docstring_is_refused(tmp_path):
+    with pytest.raises(tangle.TangleError, match="without a docstring"):
+        tangle._add_back_pointer("def f():\n    return 1\n", "Defined in x.", "book/x.md")
+
+
+def test_back_pointer_is_added_to_one_line_and_multi_line_docstrings():
+    one = tangle._add_back_pointer('def f():\n    """Do it."""\n    return 1\n', "Defined in X.", "x")
+    many = tangle._add_back_pointer('def g():\n    """Do it.\n\n    More.\n    """\n', "Defined in X.", "x")
+    for source, name in ((one, "f"), (many, "g")):
+        namespace = {}
+        exec(source, namespace)
+        assert namespace[name].__doc__.rstrip().endswith("Defined in X."), source
