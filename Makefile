@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 BOOK_STAMP := $(VENV)/.book-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: help html test tangle bench clean clean-all
+.PHONY: help html test tangle bench clean clean-all chromium
 
 help:
 	@echo "make html       build the book into _build/html (executes every chapter)"
@@ -39,7 +39,15 @@ html: $(BOOK_STAMP)
 tangle: $(BOOK_STAMP)
 	$(BIN)/python _ext/tangle.py
 
-test: $(TEST_STAMP)
+# The browser tests drive Debian's Chromium; install it when missing and we may.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing chromium (browser tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "==> chromium is missing: the browser tests will fail; install it with: sudo apt-get install chromium"; fi; }
+
+test: $(TEST_STAMP) chromium
 	$(BIN)/python -m pytest
 
 bench: $(TEST_STAMP)

@@ -1,0 +1,90 @@
+"""`make bench`: how long the book takes to build and rebuild, and what each build executes.
+
+Every figure is measured in this run, on a copy of the book in a temporary
+folder (the working tree and its cache are not touched):
+- cold build (no cache) and the sum of each chapter's own execution time;
+- no-op rebuild; prose-only edit of one chapter; code edit of one chapter;
+then the other benchmarks (the training checks' overhead, page weight).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+EXECUTED = re.compile(r"(book/\S+)\.md: Executed notebook in ([\d.]+) seconds")
+
+
+def copy_book(target: Path) -> Path:
+    keep = ["_config.yml", "_toc.yml", "_ext", "book", "src"]
+    for name in keep:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, target / name)
+    return target
+
+
+def build(book: Path, label: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(book / "src")}
+    start = time.perf_counter()
+    proc = subprocess.run([str(BIN / "jupyter-book"), "build", str(book)],
+                          capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    runs = {doc: float(sec) for doc, sec in EXECUTED.findall(log)}
+    if proc.returncode != 0:
+        print(log[-3000:])
+        raise SystemExit(f"{label}: the build failed")
+    return {"label": label, "wall": wall, "runs": runs}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    if old not in text:
+        raise SystemExit(f"cannot edit {path}: {old!r} not found")
+    path.write_text(text.replace(old, new, 1))
+
+
+def report(results: list[dict], cold: dict) -> None:
+    print(f"\n{'build':<34}{'wall s':>8}{'executed':>10}{'vs cold':>9}")
+    for r in results:
+        print(f"{r['label']:<34}{r['wall']:>8.1f}{len(r['runs']):>10}{r['wall'] / cold['wall']:>9.2f}")
+    total = sum(cold["runs"].values())
+    print(f"\nsum of each chapter's execution time in the cold build: {total:.1f} s")
+    print(f"cold build wall time / that sum: {cold['wall'] / total:.2f}")
+    print("\nslowest chapters (cold build):")
+    for doc, sec in sorted(cold["runs"].items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {sec:6.1f} s  {doc}")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        book = copy_book(Path(tmp))
+        cold = build(book, "cold (empty cache)")
+        noop = build(book, "no-op rebuild")
+        edit(book / "book/toolkit/randn.md", "\n## ", "\nOne more sentence of prose.\n\n## ")
+        prose = build(book, "prose edit of book/toolkit/randn")
+        edit(book / "book/toolkit/conventions.md", '"font.size": 10', '"font.size": 10.5')
+        code = build(book, "code edit of book/toolkit/conventions")
+        report([cold, noop, prose, code], cold)
+        print("code edit re-executed:", ", ".join(sorted(code["runs"])))
+    for name in ("bench_checks", "bench_pages"):
+        if (ROOT / "benchmarks" / f"{name}.py").exists():
+            print(f"\n== {name} ==")
+            sys.path.insert(0, str(ROOT / "benchmarks"))
+            importlib.import_module(name).main()
+
+
+if __name__ == "__main__":
+    main()
