@@ -86,6 +86,15 @@ def tangle_package(app) -> None:
 def on_builder_inited(app) -> None:
     check_toc(app)
     tangle_package(app)
+    prefill_cache(app)
+
+
+def inputs_cell(path: Path, root: Path) -> tuple[list[Path], str]:
+    """The package files a chapter imports, and the hidden cell that puts their hash in its cache key."""
+    files, digest = tangle.inputs_digest(path, root)
+    if not files:
+        return [], ""
+    return files, INPUTS_CELL.format(files=" ".join(f.name for f in files), digest=digest)
 
 
 def stamp_inputs(app, docname: str, source: list[str]) -> None:
@@ -93,14 +102,120 @@ def stamp_inputs(app, docname: str, source: list[str]) -> None:
     path = Path(app.env.doc2path(docname))
     if path.suffix != ".md" or "```{code-cell}" not in source[0]:
         return
-    root = root_of(app)
-    files, digest = tangle.inputs_digest(path, root)
-    if not files:
-        return
+    files, cell = inputs_cell(path, root_of(app))
     for file in files:
         app.env.note_dependency(str(file))
-    names = " ".join(f.name for f in files)
-    source[0] += INPUTS_CELL.format(files=names, digest=digest)
+    source[0] += cell
+
+
+def open_cache(app):
+    """The jupyter-cache myst-nb uses; a damaged one is reported in one line and started afresh."""
+    from jupyter_cache import get_cache
+
+    path = Path(app.env.mystnb_config.execution_cache_path)
+    try:
+        cache = get_cache(path)
+        cache.list_cache_records()
+        return cache
+    except Exception as err:  # sqlite reports damage in several ways
+        logger.info(f"execution cache {path} is damaged ({type(err).__name__}: {err}); starting a new one")
+        shutil.rmtree(path, ignore_errors=True)
+        return get_cache(path)
+
+
+def _execute(rel: str, source: str, cwd: str, timeout: int, allow_errors: bool):
+    """Run one notebook in a worker process; return it executed, its run time and any traceback."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    print(f"{rel}: Executing notebook in worker {os.getpid()}", flush=True)
+
+    nb = nbformat.reads(source, as_version=4)
+    result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors)
+    return nbformat.writes(nb), result.time, result.exc_string
+
+
+def prefill_cache(app) -> None:
+    """Execute, in parallel, every chapter the cache has no outputs for.
+
+    myst-nb executes chapters one at a time while Sphinx reads them; running
+    the missing ones first, one per core (``BOOK_WORKERS`` to change it), fills
+    the cache so that reading them costs nothing. A chapter that fails here is not cached: myst-nb runs it
+    again while reading and reports the error in context.
+    """
+    config = app.env.mystnb_config
+    if config.execution_mode != "cache" or app.builder.format != "html":
+        return
+    import nbformat
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import create_nb_reader
+
+    root = root_of(app)
+    cache = open_cache(app)
+    todo = []
+    for path in tangle.toc_files(root):
+        if path.suffix != ".md" or not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "```{code-cell}" not in text:
+            continue
+        text += inputs_cell(path, root)[1]
+        reader = create_nb_reader(str(path), app.env.myst_config, config, text)
+        if reader is None:
+            continue
+        nb = reader.read(text)
+        try:
+            cache.match_cache_notebook(nb)
+        except KeyError:
+            todo.append((path, nb))
+    workers = min(len(todo), int(os.environ.get("BOOK_WORKERS", os.cpu_count() or 1)))
+    if workers < 2:
+        return  # nothing to gain: myst-nb runs it while reading
+    logger.info(f"executing {len(todo)} chapters, {workers} at a time")
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        futures = {}
+        for path, nb in todo:
+            rel = path.relative_to(root).as_posix()
+            futures[pool.submit(_execute, rel, nbformat.writes(nb), str(path.parent),
+                                config.execution_timeout, config.execution_allow_errors)] = path
+        for done, future in enumerate(as_completed(futures), 1):
+            path = futures[future]
+            rel = path.relative_to(root)
+            source, seconds, error = future.result()
+            if error:
+                logger.info(f"[{done}/{len(todo)}] {rel}: failed; it is run again while reading, to report it")
+                continue
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nbformat.reads(source, as_version=4), str(path),
+                              data={"execution_seconds": seconds}),
+                check_validity=False, overwrite=True)
+            logger.info(f"[{done}/{len(todo)}] {rel}: Executed notebook in {seconds:.2f} seconds")
+
+
+def complete_executed_notebook(app, doctree) -> None:
+    """Put the cached outputs into ``_build/jupyter_execute/<chapter>.ipynb``.
+
+    myst-nb renders a page from the cached outputs but, on a cache hit, writes
+    the notebook file without them; the download button and the tests read
+    that file, so it is completed from the same cache record here.
+    """
+    import nbformat
+
+    config = getattr(app.env, "mystnb_config", None)
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{app.env.docname}.ipynb"
+    if config is None or config.execution_mode != "cache" or not executed.exists():
+        return
+    from jupyter_cache import get_cache
+
+    nb = nbformat.read(executed, as_version=4)
+    try:
+        _, merged = get_cache(config.execution_cache_path).merge_match_into_notebook(nb)
+    except KeyError:
+        return  # not cached: the file came straight from an execution and has its outputs
+    nbformat.write(merged, executed)
 
 
 def offer_notebook(app, pagename, templatename, context, doctree) -> None:
@@ -170,8 +285,9 @@ def copy_mathjax(outdir: Path) -> None:
 def setup(app):
     app.add_config_value("book_dir", "book", "env")
     app.connect("config-inited", make_strict)
-    app.connect("builder-inited", on_builder_inited)
+    app.connect("builder-inited", on_builder_inited, priority=900)  # after myst-nb's set-up
     app.connect("source-read", stamp_inputs)
+    app.connect("doctree-read", complete_executed_notebook)
     app.connect("html-page-context", offer_notebook, priority=400)  # before the theme's buttons
     app.connect("build-finished", on_build_finished)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
