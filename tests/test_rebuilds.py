@@ -1,0 +1,83 @@
+"""Rebuilds survive faults and give the same outputs: interrupted builds, a damaged cache, two cold builds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import nbformat
+
+from conftest import BIN, ROOT
+from tinybook import TinyBook, chapter
+
+
+def text_outputs(build_dir, docname):
+    nb = nbformat.read(build_dir / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            out.append(o.get("text") or o.get("data", {}).get("text/plain", ""))
+    return out
+
+
+def test_damaged_cache_is_reported_in_one_line_and_rebuilt(tmp_path):
+    tiny = TinyBook(tmp_path)
+    tiny.write("book/one.md", chapter("One", "print('one')"))
+    tiny.write("book/two.md", chapter("Two", "print('two')"))
+    tiny.toc("book/one", "book/two")
+    assert tiny.build().returncode == 0
+    db = tiny.out / "_build" / ".jupyter_cache" / "global.db"
+    db.write_bytes(db.read_bytes()[:100])  # a truncated database
+    proc = tiny.build()
+    assert proc.returncode == 0, proc.log[-3000:]
+    assert [line for line in proc.log.splitlines() if "is damaged" in line], proc.log[-3000:]
+    assert "Traceback" not in proc.log
+    assert text_outputs(tiny.out / "_build", "book/two") == ["two\n"]
+
+
+def test_build_killed_mid_execution_leaves_a_state_the_next_build_completes(tmp_path):
+    tiny = TinyBook(tmp_path)
+    tiny.write("book/quick.md", chapter("Quick", "print('quick')"))
+    tiny.write("book/slow.md", chapter("Slow", "import time\ntime.sleep(4)\nprint('slow done')"))
+    tiny.write("book/late.md", chapter("Late", "import time\ntime.sleep(4)\nprint('late done')"))
+    tiny.toc("book/quick", "book/slow", "book/late")
+    env = {**os.environ, "SCRATCHBOOK_TANGLE": "write", "PYTHONPATH": str(tiny.root / "src")}
+    log = tmp_path / "killed.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [str(BIN / "jupyter-book"), "build", str(tiny.root), "--path-output", str(tiny.out)],
+            stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.time() + 120
+        while "slow.md: Executing notebook" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # well inside the slow cell
+        os.killpg(proc.pid, signal.SIGKILL)  # the build, its workers and their kernels
+        proc.wait()
+    assert "slow done" not in log.read_text()
+    again = tiny.build()
+    assert again.returncode == 0, again.log[-3000:]
+    assert text_outputs(tiny.out / "_build", "book/slow") == ["slow done\n"]
+    assert text_outputs(tiny.out / "_build", "book/late") == ["late done\n"]
+    assert (tiny.out / "_build" / "html" / "book" / "slow.html").exists()
+
+
+def test_two_cold_builds_give_identical_text_outputs(tmp_path):
+    docs = ["book/toolkit/conventions", "book/toolkit/normal"]
+    builds = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        tiny = TinyBook(tmp_path / name)
+        for doc in docs:
+            shutil.copy(ROOT / f"{doc}.md", tiny.write(f"{doc}.md", ""))
+        tiny.toc(*docs)
+        # The pages may point into chapters this sample leaves out (the build then
+        # reports those references); the executed outputs are what is compared.
+        proc = tiny.build()
+        assert "Executing notebook failed" not in proc.log, proc.log[-3000:]
+        builds.append(tiny.out / "_build")
+    for doc in docs:
+        first, second = (text_outputs(b, doc) for b in builds)
+        assert first and first == second, doc
