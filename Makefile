@@ -7,13 +7,16 @@ BIN    := $(VENV)/bin
 BOOK_STAMP := $(VENV)/.book-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: help html test tangle bench clean clean-all chromium
+.PHONY: help html test tangle bench clean clean-all chromium lint chapter live
 
 help:
 	@echo "make html       build the book into _build/html (executes every chapter)"
 	@echo "make test       run every test, including a strict build of the book"
 	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
 	@echo "make bench      time cold, no-op and one-chapter rebuilds"
+	@echo "make lint       ruff (code and chapters' cells), typed numbers in prose, codespell"
+	@echo "make chapter NAME=book/<part>/<name> TITLE=\"...\"   start a chapter from the template"
+	@echo "make live       rebuild and reload the browser while you write"
 	@echo "make clean      remove the built site, keep the execution cache"
 	@echo "make clean-all  remove _build and .venv"
 
@@ -49,6 +52,22 @@ chromium:
 
 test: $(TEST_STAMP) chromium
 	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/python -m ruff check src tests _ext benchmarks
+	$(BIN)/python _ext/lint_chapters.py
+	$(BIN)/codespell book README.md CONTRIBUTING.md _ext tests benchmarks
+
+chapter: $(BOOK_STAMP)
+	@test -n "$(NAME)" || { echo 'usage: make chapter NAME=book/<part>/<name> TITLE="Title"'; exit 2; }
+	$(BIN)/python _ext/new_chapter.py "$(NAME)" "$(or $(TITLE),$(notdir $(NAME)))"
+
+# Sphinx's own conf.py, generated from _config.yml (and ignored by git), lets
+# sphinx-autobuild rebuild on every save; execution still goes through the cache.
+live: $(TEST_STAMP)
+	$(BIN)/jupyter-book config sphinx . >/dev/null
+	PYTHONPATH=_ext $(BIN)/sphinx-autobuild . _build/html --ignore "*/src/scratchbook/*" \
+	  --ignore "*/_build/*" --ignore "*/.venv/*" --ignore "*/tests/*" --ignore "*/.git/*"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,131 @@
+"""Lint the chapters: ruff on their code cells, and no hand-typed results in their prose.
+
+    python _ext/lint_chapters.py [book/...md ...]
+
+Each problem is printed as `book/x.md:LINE: message`, with the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tangle  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# A result typed by hand: a decimal with three or more digits after the point,
+# or scientific notation (0.0123, 1.5e-06). Settings like lr 0.03 are fine.
+TYPED_RESULT = re.compile(r"(?<![\w.{`$])\d+\.\d{3,}(?![\w.])|\b\d+(\.\d+)?e-?\d+\b")
+# Where a number is code or math, not prose.
+NOT_PROSE = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", re.S)
+
+
+def chapters() -> list[Path]:
+    return [p for p in tangle.toc_files(ROOT) if p.suffix == ".md" and p.exists()]
+
+
+def code_lines(chapter: Path) -> tuple[str, list[int]]:
+    """The chapter's code cells as one Python file, and the chapter line each file line came from."""
+    text = chapter.read_text()
+    notebook = jupytext.reads(text, fmt="md:myst")
+    md_lines = text.splitlines()
+    source, origin, search_from = [], [], 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        start = next((i for i in range(search_from, len(md_lines))
+                      if md_lines[i].startswith("```{code-cell}")), search_from)
+        body_start = start + 1
+        # skip the cell's options (---...--- block or :key: lines)
+        while body_start < len(md_lines) and (md_lines[body_start].startswith(":")
+                                                or md_lines[body_start] == "---"):
+            if md_lines[body_start] == "---":
+                body_start = md_lines.index("---", body_start + 1)
+            body_start += 1
+        search_from = body_start
+        lines = [ln if not ln.startswith(("%", "!")) else "# " + ln for ln in cell.source.splitlines()]
+        source.append("# %%")
+        origin.append(start + 1)
+        for k, line in enumerate(lines):
+            source.append(line)
+            origin.append(body_start + 1 + k)
+    return "\n".join(source) + "\n", origin
+
+
+def ruff_problems(paths: list[Path]) -> list[str]:
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        origins = {}
+        for i, chapter in enumerate(paths):
+            code, origin = code_lines(chapter)
+            script = Path(tmp) / f"cell_{i}.py"
+            script.write_text(code)
+            origins[script.name] = (chapter, origin)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--output-format", "json", "--config",
+             str(ROOT / "pyproject.toml"), "--extend-ignore", "E402,E703,F811,B018,I001", tmp],
+            capture_output=True, text=True)
+        for item in json.loads(proc.stdout or "[]"):
+            chapter, origin = origins[Path(item["filename"]).name]
+            row = item["location"]["row"]
+            line = origin[row - 1] if row - 1 < len(origin) else 0
+            problems.append(f"{chapter.relative_to(ROOT)}:{line}: {item['code']} {item['message']}"
+                            " (fix the code cell; `make lint` checks again)")
+    return problems
+
+
+FENCE = re.compile(r"^\s*(`{3,}|:{3,})(.*)$")
+
+
+def prose_lines(text: str):
+    """(line number, line) for each line of prose: not front matter, code, math or options."""
+    stack, in_math = [], False
+    lines = text.splitlines()
+    start = lines.index("---", 1) + 1 if lines and lines[0] == "---" else 0
+    for number, line in enumerate(lines[start:], start + 1):
+        fence = FENCE.match(line)
+        if fence:
+            marks, info = fence.group(1), fence.group(2).strip()
+            if stack and marks == stack[-1][0] and not info:
+                stack.pop()
+            else:
+                stack.append((marks, info))
+            continue
+        if line.strip().startswith("$$"):
+            in_math = not in_math if line.strip().count("$$") == 1 else in_math
+            continue
+        verbatim = any(info and (not info.startswith("{") or info.startswith(("{code-cell", "{math", "{eval-rst")))
+                       for _, info in stack)
+        if verbatim or in_math or line.lstrip().startswith(":"):
+            continue
+        yield number, NOT_PROSE.sub("", line)
+
+
+def prose_problems(paths: list[Path]) -> list[str]:
+    problems = []
+    for chapter in paths:
+        for number, line in prose_lines(chapter.read_text()):
+            for match in TYPED_RESULT.finditer(line):
+                problems.append(
+                    f"{chapter.relative_to(ROOT)}:{number}: the number {match.group(0)} is typed into the prose; "
+                    "glue it from the cell that computes it ({glue:text}`name:.4f`), see CONTRIBUTING.md")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    paths = [ROOT / a for a in argv] if argv else chapters()
+    problems = ruff_problems(paths) + prose_problems(paths)
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
