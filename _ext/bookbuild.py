@@ -146,10 +146,10 @@ def prefill_cache(app) -> None:
     config = app.env.mystnb_config
     if config.execution_mode != "cache" or app.builder.format != "html":
         return
-    import nbformat
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
+    import nbformat
     from jupyter_cache.base import CacheBundleIn
     from myst_nb.core.read import create_nb_reader
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-
 from conftest import ROOT, toc_docnames
 from tinybook import TinyBook, chapter
 

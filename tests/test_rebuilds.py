@@ -9,7 +9,6 @@ import subprocess
 import time
 
 import nbformat
-
 from conftest import BIN, ROOT
 from tinybook import TinyBook, chapter
 

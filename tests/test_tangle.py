@@ -6,7 +6,6 @@ import ast
 import shutil
 
 import pytest
-
 import tangle
 from conftest import ROOT
 
