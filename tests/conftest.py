@@ -48,9 +48,10 @@ def glued_values(nb) -> dict[str, str]:
     values = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                values[name] = out["data"].get("text/plain", "")
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            if "name" in scrapbook:
+                prefix = scrapbook.get("mime_prefix", "")
+                values[scrapbook["name"]] = out["data"].get(prefix + "text/plain", "")
     return values
 
 
