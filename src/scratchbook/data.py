@@ -1,0 +1,55 @@
+"""The data.
+
+From book/scratch/data.md: generated; edit the chapter instead, then run `make tangle`.
+"""
+
+import torch
+
+
+def check_positive_int(name: str, value: int) -> None:
+    """Raise unless `value` is a positive integer (a count such as `batch_size`).
+
+    Accepts value in {1, 2, 3, ...}; `True` and floats such as 10.0 are refused.
+
+    Args:
+        name: the argument's name, quoted in the error message.
+        value: the number to check.
+
+    Raises:
+        TypeError: `value` is not an int.
+        ValueError: `value` is below 1.
+
+    Defined in chapter "The data" (book/scratch/data.md).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+
+
+def synthetic_data(w: torch.Tensor, b: float, num_examples: int,
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw examples from the linear model y = Xw + b + noise.
+
+    X ~ N(0, 1) entrywise, noise ~ N(0, 0.01^2) per example.
+
+    Args:
+        w: the true weights, shape (d,) or (d, 1).
+        b: the true bias, a number.
+        num_examples: n, the number of examples (at least 1).
+        generator: the random stream to draw from; None uses PyTorch's global one.
+
+    Returns:
+        X: the features, shape (n, d).
+        y: the labels, shape (n, 1).
+
+    Defined in chapter "The data" (book/scratch/data.md).
+    """
+    w = torch.as_tensor(w, dtype=torch.float32)
+    if not (w.dim() == 1 or (w.dim() == 2 and w.shape[1] == 1)):
+        raise ValueError(f"w must have shape (d,) or (d, 1), got {tuple(w.shape)}")
+    check_positive_int("num_examples", num_examples)
+    X = torch.normal(0, 1, (num_examples, len(w)), generator=generator)
+    y = X @ w.reshape(-1) + b  # (n,)
+    y += torch.normal(0, 0.01, y.shape, generator=generator)
+    return X, y.reshape(-1, 1)
