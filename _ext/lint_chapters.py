@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import tangle  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-# A result typed by hand: a decimal with three or more digits after the point,
-# or scientific notation (0.0123, 1.5e-06). Settings like lr 0.03 are fine.
-TYPED_RESULT = re.compile(r"(?<![\w.{`$])\d+\.\d{3,}(?![\w.])|\b\d+(\.\d+)?e-?\d+\b")
+# A result typed by hand: a decimal with four or more digits after the point
+# (0.0123, 2.00047). Settings and thresholds (lr 0.003, below 1e-6) are fine.
+TYPED_RESULT = re.compile(r"(?<![\w.{`$])\d+\.\d{4,}(?![\w.])")
 # Where a number is code or math, not prose.
 NOT_PROSE = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", re.S)
 
@@ -49,6 +49,8 @@ def code_lines(chapter: Path) -> tuple[str, list[int]]:
             if md_lines[body_start] == "---":
                 body_start = md_lines.index("---", body_start + 1)
             body_start += 1
+        while body_start < len(md_lines) and not md_lines[body_start].strip():
+            body_start += 1  # jupytext drops leading blank lines
         search_from = body_start
         lines = [ln if not ln.startswith(("%", "!")) else "# " + ln for ln in cell.source.splitlines()]
         source.append("# %%")

@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from scratchbook import (check_positive_int, data_iter, init_params, linreg, sgd, squared_loss,
-                         synthetic_data, train)
+from scratchbook import check_positive_int, data_iter, init_params, linreg, sgd, squared_loss, synthetic_data, train
 
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
@@ -66,7 +65,7 @@ def test_synthetic_data_accepts_a_column_of_weights():
 def test_synthetic_data_is_reproducible_with_a_generator():
     a = synthetic_data(TRUE_W, TRUE_B, 5, generator=gen(42))
     b = synthetic_data(TRUE_W, TRUE_B, 5, generator=gen(42))
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize("w", [torch.ones(2, 2), torch.ones(1, 2), torch.tensor(1.0), torch.ones(2, 1, 1)])
@@ -121,7 +120,7 @@ def test_data_iter_shuffles():
 def test_data_iter_order_is_reproducible_with_the_same_generator_seed(data):
     first = [y for _, y in data_iter(10, *data, generator=gen(5))]
     again = [y for _, y in data_iter(10, *data, generator=gen(5))]
-    assert all(torch.equal(u, v) for u, v in zip(first, again))
+    assert all(torch.equal(u, v) for u, v in zip(first, again, strict=True))
 
 
 def test_data_iter_order_is_reproducible_with_the_same_global_seed(data):
@@ -129,7 +128,7 @@ def test_data_iter_order_is_reproducible_with_the_same_global_seed(data):
     first = [y for _, y in data_iter(10, *data)]
     torch.manual_seed(5)
     again = [y for _, y in data_iter(10, *data)]
-    assert all(torch.equal(u, v) for u, v in zip(first, again))
+    assert all(torch.equal(u, v) for u, v in zip(first, again, strict=True))
 
 
 @pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-5, ValueError),
