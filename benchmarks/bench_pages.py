@@ -1,0 +1,190 @@
+"""Page weight: what each page of the built site costs a reader to download.
+
+For every page in _toc.yml: its own bytes (the HTML and the figures in
+_images it shows), and the shared assets it loads (_static's scripts,
+stylesheets, icons and what those stylesheets pull in with url(...), and the
+search index). The
+total of a first visit is the landing page plus every asset it loads. A
+chapter page carrying more than 500 KB of its own is flagged.
+
+Last, what _static ships that no page loads: files a browser never fetches
+(source maps, licence notes, the theme's translation catalogues and Jinja
+templates, launch-service logos with launch buttons off), and TrueType fonts
+that browsers skip because a WOFF2 of the same font comes first.
+
+MathJax is counted as it is loaded: tex-chtml.js on every page with math; its
+fonts and TeX extensions are fetched on demand, so they are listed as
+"loaded on demand" rather than added to a page.
+
+Run: .venv/bin/python benchmarks/bench_pages.py [BUILD]   (BUILD holds html/;
+default $BOOK_BUILD or _build).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+
+OWN_LIMIT = 500 * 1024
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)|@import\s+['\"]([^'\"]+)['\"]")
+ON_DEMAND = ("mathjax/output/", "mathjax/input/")  # fetched by tex-chtml.js when a formula needs them
+
+
+class Loads(HTMLParser):
+    """The URLs a page makes the browser fetch (scripts, stylesheets, icons, images)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "source", "iframe") and a.get("src"):
+            self.urls.append(a["src"])
+        elif tag == "link" and a.get("href"):
+            rel = set((a.get("rel") or "").lower().split())
+            if rel & {"stylesheet", "icon", "shortcut", "preload", "manifest", "apple-touch-icon"}:
+                self.urls.append(a["href"])
+
+
+def local_file(base: Path, url: str, html: Path) -> Path | None:
+    """The file a relative or root-absolute URL points to, if it is in the site."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith(("data:", "#")):
+        return None
+    path = unquote(parts.path)
+    target = (html / path.lstrip("/")) if path.startswith("/") else (base / path)
+    target = target.resolve()
+    return target if target.is_file() and html.resolve() in target.parents else None
+
+
+def css_closure(css: Path, html: Path, seen: set[Path]) -> None:
+    """Add a stylesheet and everything it pulls in (imports, fonts, images) to seen."""
+    if css in seen:
+        return
+    seen.add(css)
+    for url, imported in CSS_URL.findall(css.read_text(encoding="utf-8", errors="replace")):
+        target = local_file(css.parent, url or imported, html)
+        if target is None:
+            continue
+        if target.suffix == ".css":
+            css_closure(target, html, seen)
+        else:
+            seen.add(target)
+
+
+def page_loads(page: Path, html: Path) -> set[Path]:
+    parser = Loads()
+    parser.feed(page.read_text(encoding="utf-8"))
+    files: set[Path] = set()
+    for url in parser.urls:
+        target = local_file(page.parent, url, html)
+        if target is None:
+            continue
+        if target.suffix == ".css":
+            css_closure(target, html, files)
+        else:
+            files.add(target)
+    return files
+
+
+def skipped_by_browsers(path: Path, loaded: set[Path]) -> bool:
+    """A .ttf next to a .woff2 of the same font: @font-face lists the WOFF2 first."""
+    return path.suffix == ".ttf" and path.with_suffix(".woff2") in loaded
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:,.1f}"
+
+
+def find_html(argv: list[str]) -> Path:
+    build = Path(argv[0]) if argv else Path(os.environ.get("BOOK_BUILD", ROOT / "_build"))
+    return (build / "html").resolve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tangle
+
+    html = find_html(sys.argv[1:] if argv is None else argv)
+    if not (html / "index.html").exists():
+        print(f"no built site in {html}: run `make html` first (or pass the build folder)")
+        return 1
+    static = html / "_static"
+    docnames = [p.relative_to(ROOT).with_suffix("").as_posix() for p in tangle.toc_files(ROOT)]
+
+    rows, all_loaded, flagged = [], set(), []
+    for docname in docnames:
+        page = html / f"{docname}.html"
+        if not page.exists():
+            rows.append((docname, None, None, None, None))
+            continue
+        loads = page_loads(page, html)
+        all_loaded |= loads
+        images = sum(f.stat().st_size for f in loads if (html / "_images") in f.parents)
+        shared = sum(f.stat().st_size for f in loads
+                     if (html / "_images") not in f.parents and not skipped_by_browsers(f, loads))
+        own = page.stat().st_size + images
+        rows.append((docname, page.stat().st_size, images, own, shared))
+        if own > OWN_LIMIT and docname != "book/index":
+            flagged.append(docname)
+
+    print(f"site: {html}")
+    print(f"\n{'page':<34}{'HTML KB':>9}{'images KB':>11}{'own KB':>9}{'shared KB':>11}")
+    for docname, size, images, own, shared in rows:
+        if size is None:
+            print(f"{docname:<34}{'(not built)':>40}")
+            continue
+        mark = "  > 500 KB" if docname in flagged else ""
+        print(f"{docname:<34}{kb(size):>9}{kb(images):>11}{kb(own):>9}{kb(shared):>11}{mark}")
+
+    # A first visit: the root index.html (a redirect), the landing page, and what it loads.
+    landing = html / "book" / "index.html"
+    first = page_loads(landing, html) if landing.exists() else set()
+    first_files = {html / "index.html", landing} | {f for f in first if not skipped_by_browsers(f, first)}
+    first_total = sum(f.stat().st_size for f in first_files if f.exists())
+    print(f"\nfirst visit (index.html -> book/index.html and its assets): {kb(first_total)} KB in "
+          f"{len(first_files)} files")
+    for f in sorted(first_files, key=lambda f: -f.stat().st_size)[:6]:
+        print(f"  {kb(f.stat().st_size):>9} KB  {f.relative_to(html)}")
+
+    everything = [f for f in static.rglob("*") if f.is_file()]
+    on_demand = [f for f in everything if any(f.relative_to(static).as_posix().startswith(p) for p in ON_DEMAND)]
+    unused = [f for f in everything if f not in all_loaded and f not in on_demand]
+    skipped = [f for f in everything if f in all_loaded and skipped_by_browsers(f, all_loaded)]
+    total_static = sum(f.stat().st_size for f in everything)
+    print(f"\n_static: {kb(total_static)} KB in {len(everything)} files; "
+          f"MathJax fonts and extensions loaded on demand: {kb(sum(f.stat().st_size for f in on_demand))} KB")
+
+    groups: dict[str, list[Path]] = {}
+    for f in unused:
+        rel = f.relative_to(static).as_posix()
+        key = ("source maps (*.map)" if rel.endswith(".map")
+               else "licence notes (*.LICENSE.txt)" if rel.endswith(".LICENSE.txt")
+               else "translation catalogues (locales/)" if rel.startswith("locales/")
+               else rel)
+        groups.setdefault(key, []).append(f)
+    groups["TrueType fonts shadowed by WOFF2 (never fetched)"] = skipped
+    print("\nshipped in _static but loaded by no page:")
+    for key, files in sorted(groups.items(), key=lambda kv: -sum(f.stat().st_size for f in kv[1])):
+        if files:
+            size = sum(f.stat().st_size for f in files)
+            print(f"  {kb(size):>9} KB  {key}" + (f" ({len(files)} files)" if len(files) > 1 else ""))
+    waste = sum(f.stat().st_size for f in unused + skipped)
+    print(f"  {kb(waste):>9} KB  in all, of {kb(total_static)} KB")
+
+    if flagged:
+        print(f"\nchapters over {OWN_LIMIT // 1024} KB of their own: {', '.join(flagged)}")
+    else:
+        print(f"\nno chapter carries more than {OWN_LIMIT // 1024} KB of its own")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

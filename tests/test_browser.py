@@ -1,0 +1,359 @@
+"""The published site as a reader's browser sees it.
+
+The built ``html`` folder is served on 127.0.0.1 and opened in Chromium
+(Debian's /usr/bin/chromium, driven by Playwright): every page must load
+everything it needs from the site itself, typeset its formulas, show its
+images, copy code, survive the dark theme, find chapters through search, and
+offer a notebook that runs top to bottom. Screenshots of two pages at desktop
+and phone widths are written to ``_build/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import http.server
+import re
+import threading
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+from conftest import ROOT, cell_outputs_text, toc_docnames
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+DOCNAMES = toc_docnames()
+
+
+def source_of(docname: str) -> str:
+    return (ROOT / f"{docname}.md").read_text()
+
+
+def is_notebook(docname: str) -> bool:
+    return "```{code-cell}" in source_of(docname)
+
+
+CHAPTERS = [d for d in DOCNAMES if d.split("/")[1] in ("toolkit", "scratch", "further") and is_notebook(d)]
+
+
+# --- the site, served as a static host would -------------------------------------
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve files; answer a missing path with the site's 404.html, like a static host."""
+
+    def log_message(self, format, *args):  # keep pytest's output readable
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.exists():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+@pytest.fixture(scope="session")
+def site(book) -> str:
+    """The base URL of the built html folder, served on 127.0.0.1 (any free port)."""
+    handler = functools.partial(SiteHandler, directory=str(book.html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """One Chromium for the whole session, with a fresh profile and clipboard access."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
+                    f"Run `apt-get install -y chromium` (as root), then run the tests again.")
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"],
+            service_workers="block",
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Visit:
+    """A fresh tab that records every request, failure and console error it sees."""
+
+    def __init__(self, context, site: str):
+        self.site = site
+        self.page = context.new_page()
+        self.requests: list[str] = []
+        self.failures: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("requestfailed", lambda r: self.failures.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"exception: {e}"))
+        self.expected_status: dict[str, int] = {}
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        # Chromium logs the status of a page it was asked for; a 404 expected by the test is no error.
+        if self.expected_status.get(message.location.get("url")) == 404 and "404" in message.text:
+            return
+        self.errors.append(f"console: {message.text}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and self.expected_status.get(response.url) != response.status:
+            self.failures.append(f"{response.url} answered {response.status}")
+
+    def open(self, path: str, status: int = 200):
+        url = self.site + path
+        self.expected_status[url] = status
+        response = self.page.goto(url, wait_until="load")
+        assert response is not None and response.status == status, f"{url}: status {response and response.status}"
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests
+                if urlsplit(u).scheme not in LOCAL_SCHEMES and urlsplit(u).hostname != "127.0.0.1"]
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def visit(browser_context, site):
+    v = Visit(browser_context, site)
+    yield v
+    v.close()
+
+
+def wait_for_mathjax(page) -> None:
+    """Wait until MathJax has loaded and typeset the page (no-op on pages without math)."""
+    if not page.evaluate("() => document.querySelector('.math') !== null"):
+        return
+    page.wait_for_function("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise",
+                           timeout=30_000)
+    page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
+
+
+LOAD_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(imgs.map(img => img.complete ? null :
+      new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
+  return imgs.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'));
+}"""
+
+
+# --- every page ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page_loads_only_from_the_site_without_errors(visit, docname):
+    page = visit.open(f"{docname}.html")
+    wait_for_mathjax(page)
+    broken = page.evaluate(LOAD_IMAGES)
+    page.wait_for_load_state("networkidle")
+    assert visit.outside_requests() == [], "requests leaving the site"
+    assert visit.failures == [], "requests that failed"
+    assert visit.errors == [], "console errors"
+    assert broken == [], "images that did not load"
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if "$" in source_of(d)])
+def test_every_formula_is_typeset_by_the_shipped_mathjax(visit, docname):
+    page = visit.open(f"{docname}.html")
+    wait_for_mathjax(page)
+    report = page.evaluate("""() => {
+      const math = Array.from(document.querySelectorAll('.math'));
+      return {
+        count: math.length,
+        untypeset: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+        errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent),
+        scripts: Array.from(document.scripts).map(s => s.src).filter(s => /mathjax/i.test(s)),
+      };
+    }""")
+    assert report["count"] > 0, "the source has $...$ but the page has no math"
+    assert report["untypeset"] == [], "formulas MathJax did not typeset"
+    assert report["errors"] == [], "TeX errors"
+    assert report["scripts"] and all(s.startswith(visit.site + "_static/mathjax/") for s in report["scripts"])
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_copy_button_copies_exactly_a_cell_that_ran(visit, book, docname):
+    page = visit.open(f"{docname}.html")
+    cell = page.locator("div.cell:not(.tag_remove-input) div.cell_input div.highlight").first
+    code = cell.locator("pre").inner_text()
+    cell.hover()
+    cell.locator(".copybtn").click()
+    page.wait_for_function("() => document.querySelector('.copybtn.success') !== null", timeout=5_000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.strip() == code.strip()
+    sources = [c.source.strip() for c in book.notebook(docname).cells if c.cell_type == "code"]
+    assert copied.strip() in sources, "the copied text is not the source of any executed cell"
+
+
+def test_theme_switch_turns_the_page_dark(visit):
+    page = visit.open("book/index.html")
+    page.evaluate("() => localStorage.clear()")
+    page.reload(wait_until="load")
+    modes = []
+    for _ in range(3):
+        page.locator(".theme-switch-button").first.click()
+        modes.append(page.evaluate("() => document.documentElement.dataset.theme"))
+        if modes[-1] == "dark":
+            break
+    assert modes[-1] == "dark", f"the theme switch went through {modes}"
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    page.evaluate("() => localStorage.clear()")  # the next tests see the default theme again
+    assert luminance(background) < 0.2, f"the page background {background} is not dark"
+
+
+def luminance(css_color: str) -> float:
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+OPAQUE_FIGURES = """() => Array.from(document.querySelectorAll('article.bd-article img'))
+  .filter(img => img.naturalWidth > 0 && !img.closest('.only-light, .only-dark'))
+  .map(img => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let transparent = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] < 255) transparent++;
+    const style = getComputedStyle(img);
+    return {src: img.getAttribute('src'), transparent, filter: style.filter,
+            opacity: style.opacity, hidden: style.display === 'none'};
+  })"""
+
+
+def test_figures_stay_readable_in_the_dark_theme(visit):
+    """Every figure in the book is drawn on its own opaque background, shown unfiltered."""
+    checked = []
+    for docname in DOCNAMES:
+        page = visit.open(f"{docname}.html")
+        page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+        page.evaluate(LOAD_IMAGES)
+        for fig in page.evaluate(OPAQUE_FIGURES):
+            checked.append(fig["src"])
+            where = f"{docname}: {fig['src']}"
+            assert fig["transparent"] == 0, f"{where} has {fig['transparent']} transparent pixels"
+            assert "invert" not in fig["filter"], f"{where} is inverted in the dark theme"
+            assert float(fig["opacity"]) > 0.9 and not fig["hidden"], f"{where} is faded or hidden"
+    assert checked, "no figure found in the whole book"
+
+
+# --- search -------------------------------------------------------------------------
+
+def search(visit, query: str) -> list[str]:
+    """The result links (site paths, in order) of the site's own search page."""
+    page = visit.open(f"search.html?q={query}")
+    page.wait_for_function(
+        "() => { const h = document.querySelector('#search-results h2');"
+        " return h && h.textContent.startsWith('Search Results'); }", timeout=30_000)
+    hrefs = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search > li > a'))"
+                          ".map(a => a.href)")
+    return [urlsplit(h).path.lstrip("/") for h in hrefs]
+
+
+def test_search_for_matmul_lists_the_matmul_chapter_first(visit):
+    results = search(visit, "matmul")
+    assert results, "no result for matmul"
+    assert results[0] == "book/toolkit/matmul.html", results
+
+
+def test_search_for_squared_loss_finds_part_two(visit):
+    results = search(visit, "squared_loss")
+    assert any(r.startswith("book/scratch/") for r in results), results
+
+
+# --- the 404 page -------------------------------------------------------------------
+
+def test_missing_page_shows_the_404_page_with_the_site_around_it(visit):
+    page = visit.open("book/no/such/chapter.html", status=404)
+    page.evaluate(LOAD_IMAGES)
+    assert "Page not found" in page.locator("article").inner_text()
+    styled = page.evaluate("() => getComputedStyle(document.querySelector('.bd-header, header')).display")
+    assert styled != "inline", "the theme's stylesheet did not load"
+    assert visit.outside_requests() == [], "requests leaving the site"
+    assert visit.failures == [], "requests that failed"
+    assert visit.errors == [], "console errors"
+    home = page.locator("a.navbar-brand").first.get_attribute("href")
+    assert visit.page.goto(visit.site + home.lstrip("/")).status == 200
+
+
+# --- screenshots --------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("docname", ["book/index", "book/scratch/training"])
+def test_screenshot_fits_the_screen(visit, docname, size):
+    viewport = DESKTOP if size == "desktop" else PHONE
+    page = visit.page
+    page.set_viewport_size(viewport)
+    visit.open(f"{docname}.html")
+    page.evaluate("() => localStorage.clear()")  # a first visit: the default (light) theme
+    page.reload(wait_until="networkidle")
+    wait_for_mathjax(page)
+    page.evaluate(LOAD_IMAGES)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    stem = docname.split("/")[-1]
+    page.screenshot(path=SCREENSHOTS / f"{stem}-{size}.png")
+    page.screenshot(path=SCREENSHOTS / f"{stem}-{size}-full.png", full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a {viewport['width']}px screen"
+
+
+# --- the notebook download ----------------------------------------------------------
+
+def notebook_link(visit, docname: str) -> str:
+    page = visit.open(f"{docname}.html")
+    link = page.locator("a.btn-download-notebook-button")
+    assert link.count() == 1, "the page offers no .ipynb download"
+    return page.evaluate("(a) => a.href", link.element_handle())
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_downloaded_notebook_runs_and_prints_what_the_page_shows(visit, docname, tmp_path):
+    from nbclient import NotebookClient
+
+    url = notebook_link(visit, docname)
+    assert urlsplit(url).hostname == "127.0.0.1"
+    with urllib.request.urlopen(url) as response:
+        nb = nbformat.reads(response.read().decode(), as_version=4)
+    published = [cell_outputs_text(c) for c in nb.cells if c.cell_type == "code"]
+    fresh = copy.deepcopy(nb)
+    NotebookClient(fresh, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    rerun = [cell_outputs_text(c) for c in fresh.cells if c.cell_type == "code"]
+    tagged = [("raises-exception" in c.metadata.get("tags", [])) for c in fresh.cells if c.cell_type == "code"]
+    for i, (cell, raises) in enumerate(zip((c for c in fresh.cells if c.cell_type == "code"), tagged)):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert raises or not errors, f"code cell {i} failed: {errors and errors[0].ename}"
+    changed = [i for i, (a, b) in enumerate(zip(published, rerun)) if a != b]
+    assert changed == [], f"code cells whose output differs from the published notebook: {changed}"
