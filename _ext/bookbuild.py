@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,6 +50,8 @@ def make_strict(app, config) -> None:
     app.warningiserror = False
     config.nitpicky = True
     config.mathjax_path = "mathjax/tex-chtml.js"  # copied into _static below
+    # Follow the reader's light/dark preference (unset, the theme logs an error on a first visit).
+    config.html_context = {"default_mode": "auto", **(config.html_context or {})}
 
 
 def check_toc(app) -> None:
@@ -238,6 +241,76 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    """Leave out the live-code (thebe) scripts: the book runs offline, with thebe off.
+
+    sphinx-thebe writes its inline configuration, with a CDN address, twice on
+    every page, which the browser reports as an error.
+    """
+    def wanted(asset) -> bool:
+        body = getattr(asset, "attributes", {}).get("body", "") or ""
+        return "thebe" not in str(getattr(asset, "filename", asset) or "").lower() and "THEBE" not in body
+
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if wanted(a)]
+
+
+def link_api_mentions(app, doctree, docname: str) -> None:
+    """Link inline mentions of scratchbook's functions (`sgd`, `sgd(params, lr, batch_size)`) to the API reference."""
+    api = "book/appendix/api"
+    if api not in app.env.all_docs or docname == api or app.builder.format != "html":
+        return
+    from docutils import nodes
+
+    targets = api_targets(app)
+    for literal in list(doctree.findall(nodes.literal)):
+        if isinstance(literal.parent, nodes.reference):
+            continue
+        name = literal.astext().split("(")[0].removeprefix("scratchbook.")
+        if name in targets and (literal.astext() == name or literal.astext().startswith(name + "(")):
+            uri = app.builder.get_relative_uri(docname, api) + "#" + targets[name]
+            ref = nodes.reference("", "", internal=True, refuri=uri, reftitle=f"scratchbook.{targets[name]}")
+            literal.replace_self(ref)
+            ref.append(literal)
+
+
+def api_targets(app) -> dict[str, str]:
+    """Public function name -> its anchor on the API page (``scratchbook.model.sgd``)."""
+    if not hasattr(app, "_api_targets"):
+        import ast
+
+        targets = {}
+        for path in sorted((root_of(app) / "src" / tangle.PACKAGE).glob("*.py")):
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                    targets[node.name] = f"{tangle.PACKAGE}.{path.stem}.{node.name}"
+        app._api_targets = targets
+    return app._api_targets
+
+
+DEFINED_IN = re.compile(r'Defined in chapter "(?P<title>.+)" \((?P<path>book/\S+)\.md\)\.')
+
+
+def link_defined_in(app, what, name, obj, options, lines: list[str]) -> None:
+    """Turn a docstring's 'Defined in chapter "..." (book/x.md).' into a link to that chapter."""
+    for i, line in enumerate(lines):
+        match = DEFINED_IN.search(line)
+        if match:
+            title = match["title"].replace("`", "")
+            lines[i] = line[:match.start()] + f"Defined in chapter :doc:`{title} </{match['path']}>`."
+
+
+def prune_static(outdir: Path) -> None:
+    """Remove shipped files no page can load: source maps, and TrueType fonts that have a woff2 twin."""
+    static = outdir / "_static"
+    for path in static.rglob("*.map"):
+        path.unlink()
+    for path in static.rglob("*.ttf"):
+        if path.with_suffix(".woff2").exists():
+            path.unlink()
+
+
 def failed_chapters(app) -> list[str]:
     """Docnames whose notebook execution did not succeed in this environment."""
     from myst_nb.sphinx_ import NbMetadataCollector
@@ -253,6 +326,7 @@ def failed_chapters(app) -> list[str]:
 def on_build_finished(app, exception) -> None:
     if app.builder.format == "html":
         copy_mathjax(Path(app.outdir))
+        prune_static(Path(app.outdir))
         for docname in failed_chapters(app):
             page = Path(app.outdir) / f"{docname}.html"
             page.unlink(missing_ok=True)
@@ -289,5 +363,9 @@ def setup(app):
     app.connect("source-read", stamp_inputs)
     app.connect("doctree-read", complete_executed_notebook)
     app.connect("html-page-context", offer_notebook, priority=400)  # before the theme's buttons
+    app.connect("html-page-context", drop_thebe)
+    app.connect("doctree-resolved", link_api_mentions)
+    if "autodoc-process-docstring" in app.events.events:  # only when the API page is built
+        app.connect("autodoc-process-docstring", link_defined_in)
     app.connect("build-finished", on_build_finished)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -352,8 +352,10 @@ def test_downloaded_notebook_runs_and_prints_what_the_page_shows(visit, docname,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     rerun = [cell_outputs_text(c) for c in fresh.cells if c.cell_type == "code"]
     tagged = [("raises-exception" in c.metadata.get("tags", [])) for c in fresh.cells if c.cell_type == "code"]
-    for i, (cell, raises) in enumerate(zip((c for c in fresh.cells if c.cell_type == "code"), tagged)):
+    code_cells = [c for c in fresh.cells if c.cell_type == "code"]
+    for i, (cell, raises) in enumerate(zip(code_cells, tagged, strict=True)):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert raises or not errors, f"code cell {i} failed: {errors and errors[0].ename}"
-    changed = [i for i, (a, b) in enumerate(zip(published, rerun)) if a != b]
-    assert changed == [], f"code cells whose output differs from the published notebook: {changed}"
+    changed = [i for i, (a, b) in enumerate(zip(published, rerun, strict=True)) if a != b]
+    first = f"\npublished: {published[changed[0]][:500]!r}\nrerun:     {rerun[changed[0]][:500]!r}" if changed else ""
+    assert changed == [], f"code cells whose output differs from the published notebook: {changed}{first}"
