@@ -92,3 +92,26 @@ def toc_docnames() -> list[str]:
     import tangle
 
     return [p.relative_to(ROOT).with_suffix("").as_posix() for p in tangle.toc_files(ROOT)]
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def cell(nb, line: str):
+    """The one code cell that has `line` as one of its source lines."""
+    found = [c for c in code_cells(nb) if line in (s.strip() for s in c.source.splitlines())]
+    assert len(found) == 1, f"expected one cell with the line {line!r}, found {len(found)}"
+    return found[0]
+
+
+def text(nb, line: str) -> str:
+    """What the cell holding `line` printed, stripped."""
+    return cell_outputs_text(cell(nb, line)).strip()
+
+
+def error_of(c):
+    """The error a cell raised (it must have raised exactly one)."""
+    errors = [o for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1, "expected the cell to raise"
+    return errors[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import cell_outputs_text
+from conftest import cell, code_cells, error_of, text
 
 CHAPTERS = ["data", "minibatches", "model", "training"]
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
@@ -49,29 +49,8 @@ def glued(nbs):
     return {chapter: glued_numbers(nbs[chapter]) for chapter in CHAPTERS}
 
 
-def code_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
-def cell(nb, line: str):
-    """The one code cell that has `line` as one of its source lines."""
-    found = [c for c in code_cells(nb) if line in (s.strip() for s in c.source.splitlines())]
-    assert len(found) == 1, f"expected one cell with the line {line!r}, found {len(found)}"
-    return found[0]
-
-
-def text(nb, line: str) -> str:
-    return cell_outputs_text(cell(nb, line)).strip()
-
-
 def numbers(s: str) -> list[float]:
     return [float(m) for m in NUMBER.findall(s)]
-
-
-def error_of(c):
-    errors = [o for o in c.outputs if o.output_type == "error"]
-    assert len(errors) == 1, "expected the cell to raise"
-    return errors[0]
 
 
 def figure_cell(nb, name: str):

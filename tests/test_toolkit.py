@@ -11,7 +11,7 @@ import math
 import re
 
 import pytest
-from conftest import cell_outputs_text
+from conftest import cell, cell_outputs_text, code_cells, error_of, text
 
 CHAPTERS = {
     "normal": "torch.normal",
@@ -37,29 +37,8 @@ def docname(chapter: str) -> str:
     return f"book/toolkit/{chapter}"
 
 
-def code_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
-def cell(nb, line: str):
-    """The one code cell that has `line` as one of its source lines."""
-    found = [c for c in code_cells(nb) if line in (s.strip() for s in c.source.splitlines())]
-    assert len(found) == 1, f"expected one cell with the line {line!r}, found {len(found)}"
-    return found[0]
-
-
-def text(nb, line: str) -> str:
-    return cell_outputs_text(cell(nb, line)).strip()
-
-
 def numbers(s: str) -> list[float]:
     return [float(m) for m in NUMBER.findall(s)]
-
-
-def error_of(c):
-    errors = [o for o in c.outputs if o.output_type == "error"]
-    assert errors, "the cell did not raise"
-    return errors[0]
 
 
 def has_png(c) -> bool:
