@@ -302,9 +302,9 @@ def link_defined_in(app, what, name, obj, options, lines: list[str]) -> None:
 
 
 def prune_static(outdir: Path) -> None:
-    """Remove shipped files no page can load: source maps, and TrueType fonts that have a woff2 twin."""
+    """Remove what no page loads: source maps, the dropped thebe assets, TrueType fonts with a woff2 twin."""
     static = outdir / "_static"
-    for path in static.rglob("*.map"):
+    for path in [*static.rglob("*.map"), *static.glob("sphinx-thebe.*")]:
         path.unlink()
     for path in static.rglob("*.ttf"):
         if path.with_suffix(".woff2").exists():
