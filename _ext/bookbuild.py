@@ -356,7 +356,14 @@ def copy_mathjax(outdir: Path) -> None:
             shutil.copyfile(src, dst)
 
 
+# One thread per kernel: the book's tensors are small, and a thread count that
+# the math library picks by the machine's load changes the last digits of sums.
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def setup(app):
+    for key, value in SINGLE_THREADED.items():
+        os.environ.setdefault(key, value)  # inherited by every kernel the build starts
     app.add_config_value("book_dir", "book", "env")
     app.connect("config-inited", make_strict)
     app.connect("builder-inited", on_builder_inited, priority=900)  # after myst-nb's set-up
