@@ -356,13 +356,16 @@ def copy_mathjax(outdir: Path) -> None:
             shutil.copyfile(src, dst)
 
 
-# One thread per kernel: the book's tensors are small, and a thread count that
-# the math library picks by the machine's load changes the last digits of sums.
-SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# Every kernel computes the same digits on every run: one thread (the book's
+# tensors are small, and a thread count picked by the machine's load changes
+# the last digits of sums), and MKL's reproducible mode (without it, LAPACK
+# calls such as lstsq differ in the sixth digit from one process to the next).
+KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "MKL_CBWR": "AUTO,STRICT"}
 
 
 def setup(app):
-    for key, value in SINGLE_THREADED.items():
+    for key, value in KERNEL_ENV.items():
         os.environ.setdefault(key, value)  # inherited by every kernel the build starts
     app.add_config_value("book_dir", "book", "env")
     app.connect("config-inited", make_strict)

@@ -21,10 +21,10 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bookbuild import SINGLE_THREADED  # noqa: E402
+from bookbuild import KERNEL_ENV  # noqa: E402
 
 # Kernels the tests start (downloaded notebooks) compute as the build's kernels do.
-for _key, _value in SINGLE_THREADED.items():
+for _key, _value in KERNEL_ENV.items():
     os.environ.setdefault(_key, _value)
 
 
