@@ -198,10 +198,9 @@ def _render_init(modules, root: Path) -> str:
     return "\n".join(lines)
 
 
-def stale_files(root: Path) -> list[Path]:
-    """Generated modules that no chapter produces any more."""
+def stale_files(root: Path, expected: dict[Path, object]) -> list[Path]:
+    """Generated modules that no chapter produces any more (expected: what the chapters tangle to)."""
     package = Path(root) / "src" / PACKAGE
-    expected = tangle(root)
     return [p for p in sorted(package.glob("*.py"))
             if p not in expected and GENERATED in p.read_text()]
 
@@ -209,12 +208,13 @@ def stale_files(root: Path) -> list[Path]:
 def write(root: Path) -> list[Path]:
     """Write the package; return the files that changed (unchanged files keep their mtime)."""
     changed = []
-    for path, text in tangle(root).items():
+    expected = tangle(root)
+    for path, text in expected.items():
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
-    for path in stale_files(root):
+    for path in stale_files(root, expected):
         path.unlink()
         changed.append(path)
     return changed
@@ -223,14 +223,15 @@ def write(root: Path) -> list[Path]:
 def check(root: Path) -> list[str]:
     """One message per generated file that differs from what its chapter tangles to."""
     problems = []
-    for path, (text, source) in tangle_sources(root).items():
+    expected = tangle_sources(root)
+    for path, (text, source) in expected.items():
         rel = path.relative_to(root)
         if not path.exists():
             problems.append(f"{rel} is missing; {source} saves it. Run `make tangle`.")
         elif path.read_text() != text:
             problems.append(f"{rel} differs from what {source} tangles to "
                             "(edited by hand, or `make tangle` not run). Edit the chapter and run `make tangle`.")
-    for path in stale_files(root):
+    for path in stale_files(root, expected):
         problems.append(f"{path.relative_to(root)} is generated but no chapter saves it any more. Run `make tangle`.")
     return problems
 

@@ -65,19 +65,15 @@ def local_file(base: Path, url: str, html: Path) -> Path | None:
     return target if target.is_file() and html.resolve() in target.parents else None
 
 
-def css_closure(css: Path, html: Path, seen: set[Path]) -> None:
-    """Add a stylesheet and everything it pulls in (imports, fonts, images) to seen."""
-    if css in seen:
+def add_load(base: Path, url: str, html: Path, seen: set[Path]) -> None:
+    """Add the local file a url names to seen; for a stylesheet, also what it pulls in."""
+    target = local_file(base, url, html)
+    if target is None or target in seen:
         return
-    seen.add(css)
-    for url, imported in CSS_URL.findall(css.read_text(encoding="utf-8", errors="replace")):
-        target = local_file(css.parent, url or imported, html)
-        if target is None:
-            continue
-        if target.suffix == ".css":
-            css_closure(target, html, seen)
-        else:
-            seen.add(target)
+    seen.add(target)
+    if target.suffix == ".css":
+        for css_url, imported in CSS_URL.findall(target.read_text(encoding="utf-8", errors="replace")):
+            add_load(target.parent, css_url or imported, html, seen)
 
 
 def page_loads(page: Path, html: Path) -> set[Path]:
@@ -85,13 +81,7 @@ def page_loads(page: Path, html: Path) -> set[Path]:
     parser.feed(page.read_text(encoding="utf-8"))
     files: set[Path] = set()
     for url in parser.urls:
-        target = local_file(page.parent, url, html)
-        if target is None:
-            continue
-        if target.suffix == ".css":
-            css_closure(target, html, files)
-        else:
-            files.add(target)
+        add_load(page.parent, url, html, files)
     return files
 
 
