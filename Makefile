@@ -1,20 +1,25 @@
 # Set-up around the book's own build. The build rules live in _config.yml and
-# _ext/bookbuild.py, so `jupyter-book build .` checks exactly what `make html` does.
+# the Sphinx extension _ext/bookbuild/, so `jupyter-book build .` checks exactly
+# what `make html` does; this file only installs, and chooses what to run.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Stamps: reinstall only when the pinned requirements or the package metadata change.
+TOOLS  := PYTHONPATH=_ext $(BIN)/python -m booktools
+# Stamps: reinstall only when the pins, the lock or the package metadata change.
 BOOK_STAMP := $(VENV)/.book-installed
 TEST_STAMP := $(VENV)/.test-installed
+LOCK       := constraints.txt
 
-.PHONY: help html test tangle bench clean clean-all chromium lint chapter live
+.PHONY: help html test test-fast check-tangle site-for-tests tangle bench clean clean-all chromium lint chapter live lock
 
 help:
-	@echo "make html       build the book into _build/html (executes every chapter)"
-	@echo "make test       run every test, including a strict build of the book"
+	@echo "make html       build the book into _build/html (executes chapters the cache lacks)"
+	@echo "make test       check the package against the chapters, build _build strictly, run every test on it"
+	@echo "make test-fast  package and chapter claims against the existing _build (under a minute)"
 	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
-	@echo "make bench      time cold, no-op and one-chapter rebuilds"
+	@echo "make bench      time cold, no-op and one-chapter rebuilds; weigh the pages"
 	@echo "make lint       ruff (code and chapters' cells), typed numbers in prose, codespell"
+	@echo "make lock       regenerate $(LOCK), the exact version of every installed package"
 	@echo "make chapter NAME=book/<part>/<name> TITLE=\"...\"   start a chapter from the template"
 	@echo "make live       rebuild and reload the browser while you write"
 	@echo "make clean      remove the built site, keep the execution cache"
@@ -25,14 +30,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(BOOK_STAMP): requirements.txt pyproject.toml | $(BIN)/python
-	@echo "==> installing requirements.txt and scratchbook (editable)"
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+# Every install is constrained by the lock, so a clone built next year gets the same packages.
+$(BOOK_STAMP): requirements.txt pyproject.toml $(LOCK) | $(BIN)/python
+	@echo "==> installing requirements.txt and scratchbook (editable), constrained by $(LOCK)"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -r requirements.txt -e .
 	@touch $@
 
 $(TEST_STAMP): requirements-test.txt $(BOOK_STAMP)
-	@echo "==> installing requirements-test.txt"
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@echo "==> installing requirements-test.txt, constrained by $(LOCK)"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -r requirements-test.txt
 	@touch $@
 
 html: $(BOOK_STAMP)
@@ -40,7 +46,15 @@ html: $(BOOK_STAMP)
 	@echo "==> the book is at $(CURDIR)/_build/html/index.html"
 
 tangle: $(BOOK_STAMP)
-	$(BIN)/python _ext/tangle.py
+	$(TOOLS).tangle
+
+# The package must already match the chapters: nothing in `make test` writes src/.
+check-tangle: $(BOOK_STAMP)
+	$(TOOLS).tangle --check
+
+# The site the tests check, built once with the package only compared (never written).
+site-for-tests: check-tangle
+	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build .
 
 # The browser tests drive Debian's Chromium; install it when missing and we may.
 chromium:
@@ -50,17 +64,21 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	  else echo "==> chromium is missing: the browser tests will fail; install it with: sudo apt-get install chromium"; fi; }
 
-test: $(TEST_STAMP) chromium
-	$(BIN)/python -m pytest
+test: $(TEST_STAMP) chromium site-for-tests
+	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest
+
+test-fast: $(TEST_STAMP)
+	@test -d _build/html || { echo "make test-fast checks an existing build: run make html first"; exit 2; }
+	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest -m "unit or chapters" -p no:cacheprovider
 
 lint: $(TEST_STAMP)
 	$(BIN)/python -m ruff check src tests _ext benchmarks
-	$(BIN)/python _ext/lint_chapters.py
-	$(BIN)/codespell book README.md CONTRIBUTING.md _ext tests benchmarks
+	$(TOOLS).lint
+	$(BIN)/codespell book README.md CONTRIBUTING.md ARCHITECTURE.md _ext tests benchmarks
 
 chapter: $(BOOK_STAMP)
 	@test -n "$(NAME)" || { echo 'usage: make chapter NAME=book/<part>/<name> TITLE="Title"'; exit 2; }
-	$(BIN)/python _ext/new_chapter.py "$(NAME)" "$(or $(TITLE),$(notdir $(NAME)))"
+	$(TOOLS).new_chapter "$(NAME)" "$(or $(TITLE),$(notdir $(NAME)))"
 
 # Sphinx's own conf.py, generated from _config.yml (and ignored by git), lets
 # sphinx-autobuild rebuild on every save; execution still goes through the cache.
@@ -72,8 +90,20 @@ live: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Resolve the pins afresh in a throwaway environment and record every package it installed.
+lock: | $(BIN)/python
+	rm -rf _build/lock-venv
+	$(PYTHON) -m venv _build/lock-venv
+	_build/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	_build/lock-venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	{ echo "# Generated by \`make lock\` from requirements.txt and requirements-test.txt: do not edit."; \
+	  echo "# Every package the book and its tests install, at the version they were built with."; \
+	  _build/lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^\(pip\|setuptools\|wheel\)==' | sed 's/+[0-9A-Za-z.]*$$//'; } > $(LOCK)
+	rm -rf _build/lock-venv
+	@echo "==> wrote $(LOCK) ($$(grep -c '==' $(LOCK)) packages)"
+
 clean:
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots _build/bookbuild-*.json
 
 clean-all:
 	rm -rf _build $(VENV)

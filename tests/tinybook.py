@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, jupyter_book
+from booktest import ROOT, jupyter_book
 
 FRONT_MATTER = """\
 ---

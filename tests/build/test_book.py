@@ -6,7 +6,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import ROOT, toc_docnames
+from booktest import ROOT, toc_docnames
 from tinybook import TinyBook, chapter
 
 

@@ -1,6 +1,6 @@
 """Create a chapter from book/_templates/chapter.md and list it in _toc.yml.
 
-    python _ext/new_chapter.py book/further/regularization "Regularization"
+    python -m booktools.new_chapter book/further/regularization "Regularization"
 
 The chapter goes into the part that already holds its folder (a new folder
 joins the part before the appendix); the label is the part folder and the
@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def label_for(docname: str) -> str:

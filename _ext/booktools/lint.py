@@ -1,6 +1,6 @@
 """Lint the chapters: ruff on their code cells, and no hand-typed results in their prose.
 
-    python _ext/lint_chapters.py [book/...md ...]
+    python -m booktools.lint [book/...md ...]
 
 Each problem is printed as `book/x.md:LINE: message`, with the fix.
 """
@@ -14,12 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import jupytext
+from booktools.chapters import code_cell_lines
+from booktools.toc import toc_files
 
-sys.path.insert(0, str(Path(__file__).parent))
-import tangle  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A result typed by hand: a decimal with four or more digits after the point
 # (0.0123, 2.00047). Settings and thresholds (lr 0.003, below 1e-6) are fine.
 TYPED_RESULT = re.compile(r"(?<![\w.{`$])\d+\.\d{4,}(?![\w.])")
@@ -28,37 +26,23 @@ NOT_PROSE = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", re.S)
 
 
 def chapters() -> list[Path]:
-    return [p for p in tangle.toc_files(ROOT) if p.suffix == ".md" and p.exists()]
+    return [p for p in toc_files(ROOT) if p.suffix == ".md" and p.exists()]
 
 
 def code_lines(chapter: Path) -> tuple[str, list[int]]:
     """The chapter's code cells as one Python file, and the chapter line each file line came from."""
-    text = chapter.read_text()
-    notebook = jupytext.reads(text, fmt="md:myst")
-    md_lines = text.splitlines()
-    source, origin, search_from = [], [], 0
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        start = next((i for i in range(search_from, len(md_lines))
-                      if md_lines[i].startswith("```{code-cell}")), search_from)
-        body_start = start + 1
-        # skip the cell's options (---...--- block or :key: lines)
-        while body_start < len(md_lines) and (md_lines[body_start].startswith(":")
-                                                or md_lines[body_start] == "---"):
-            if md_lines[body_start] == "---":
-                body_start = md_lines.index("---", body_start + 1)
-            body_start += 1
-        while body_start < len(md_lines) and not md_lines[body_start].strip():
-            body_start += 1  # jupytext drops leading blank lines
-        search_from = body_start
-        lines = [ln if not ln.startswith(("%", "!")) else "# " + ln for ln in cell.source.splitlines()]
+    source, origin = [], []
+    for cell, first_line in code_cell_lines(chapter):
         source.append("# %%")
-        origin.append(start + 1)
-        for k, line in enumerate(lines):
-            source.append(line)
-            origin.append(body_start + 1 + k)
+        origin.append(first_line - 1)
+        for k, line in enumerate(cell.splitlines()):
+            source.append(line if not line.startswith(("%", "!")) else "# " + line)
+            origin.append(first_line + k)
     return "\n".join(source) + "\n", origin
+
+
+class LintError(RuntimeError):
+    """ruff could not check the chapters (not installed, bad configuration, unreadable output)."""
 
 
 def ruff_problems(paths: list[Path]) -> list[str]:
@@ -74,7 +58,14 @@ def ruff_problems(paths: list[Path]) -> list[str]:
             [sys.executable, "-m", "ruff", "check", "--output-format", "json", "--config",
              str(ROOT / "pyproject.toml"), "--extend-ignore", "E402,E703,F811,B018,I001", tmp],
             capture_output=True, text=True)
-        for item in json.loads(proc.stdout or "[]"):
+        # ruff exits 0 (clean) or 1 (problems found); anything else means it did not check.
+        if proc.returncode not in (0, 1):
+            raise LintError(f"ruff failed to run (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        try:
+            items = json.loads(proc.stdout)
+        except json.JSONDecodeError as err:
+            raise LintError(f"ruff printed no readable report ({err}): {proc.stdout[:500]!r}") from err
+        for item in items:
             chapter, origin = origins[Path(item["filename"]).name]
             row = item["location"]["row"]
             line = origin[row - 1] if row - 1 < len(origin) else 0
@@ -123,7 +114,11 @@ def prose_problems(paths: list[Path]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     paths = [ROOT / a for a in argv] if argv else chapters()
-    problems = ruff_problems(paths) + prose_problems(paths)
+    try:
+        problems = ruff_problems(paths) + prose_problems(paths)
+    except LintError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     for p in problems:
         print(p)
     return 1 if problems else 0

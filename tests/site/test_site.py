@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import toc_docnames
+from booktest import toc_docnames
 from PIL import Image
 
 import scratchbook

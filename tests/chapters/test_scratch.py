@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import cell, code_cells, error_of, text
+from booktest import cell, code_cells, error_of, text
 
 CHAPTERS = ["data", "minibatches", "model", "training"]
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")

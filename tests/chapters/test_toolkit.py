@@ -11,7 +11,7 @@ import math
 import re
 
 import pytest
-from conftest import cell, cell_outputs_text, code_cells, error_of, text
+from booktest import cell, cell_outputs_text, code_cells, error_of, text
 
 CHAPTERS = {
     "normal": "torch.normal",

@@ -3,19 +3,21 @@
 The chapters are the single source of truth. Each code cell whose first line
 is ``#@save`` is copied, in order, into one module per chapter
 (``book/scratch/data.md`` becomes ``src/scratchbook/data.py``), and
-``__init__.py`` re-exports every public name. Run ``python _ext/tangle.py``
-(``make tangle``) to write the package, ``--check`` to only compare.
+``__init__.py`` re-exports every public name, in the order of ``_toc.yml``.
+Two chapters may not write the same module, nor save the same public name.
+
+    python -m booktools.tangle            # write the package (make tangle)
+    python -m booktools.tangle --check    # only compare; exit 1 on any difference
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import sys
 from pathlib import Path
 
-import jupytext
-import yaml
+from booktools.chapters import read_chapter
+from booktools.toc import toc_files
 
 MARK = "#@save"
 PACKAGE = "scratchbook"
@@ -24,32 +26,6 @@ GENERATED = "generated; edit the chapter instead"
 
 class TangleError(ValueError):
     """A chapter's saved cells cannot be tangled (the message names the chapter)."""
-
-
-def toc_files(root: Path) -> list[Path]:
-    """Every file listed in ``_toc.yml``, in reading order, as paths under root."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    entries = [toc["root"]]
-
-    def walk(items):
-        for item in items or []:
-            if "file" in item:
-                entries.append(item["file"])
-            walk(item.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return [_with_suffix(root / entry) for entry in entries]
-
-
-def _with_suffix(path: Path) -> Path:
-    if path.suffix in (".md", ".ipynb"):
-        return path
-    for suffix in (".md", ".ipynb"):
-        if path.with_suffix(suffix).exists():
-            return path.with_suffix(suffix)
-    return path.with_suffix(".md")
 
 
 def module_name(chapter: Path) -> str:
@@ -65,12 +41,6 @@ def chapter_title(notebook) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return "untitled"
-
-
-def code_cells(chapter: Path) -> list[str]:
-    """The source of every code cell of a chapter."""
-    notebook = jupytext.read(chapter)
-    return [c.source for c in notebook.cells if c.cell_type == "code"]
 
 
 def saved_cells(notebook) -> list[str]:
@@ -150,16 +120,21 @@ def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
     for path in toc_files(root):
         if path.suffix != ".md" or not path.exists():
             continue
-        notebook = jupytext.read(path)
+        notebook = read_chapter(path)
         cells = saved_cells(notebook)
         if cells:
             chapters.append((path, chapter_title(notebook), cells))
 
     owners: dict[str, str] = {}
+    saved_in: dict[str, str] = {}  # public name -> the chapter that saves it
     modules: dict[str, tuple[Path, str, list[str]]] = {}
     for path, title, cells in chapters:
         name = module_name(path)
         rel = path.relative_to(root).as_posix()
+        if name in modules:
+            first = modules[name][0].relative_to(root).as_posix()
+            raise TangleError(f"{first} and {rel} would both write {PACKAGE}/{name}.py; "
+                              "rename one of the chapters")
         where = f'Defined in chapter "{title}" ({rel}).'
         pieces = []
         for cell in cells:
@@ -171,7 +146,11 @@ def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
         body = "\n\n\n".join(pieces)
         public = _public_names(ast.parse(body))
         for n in public:
-            owners.setdefault(n, name)
+            if n in saved_in and saved_in[n] != rel:
+                raise TangleError(f"`{n}` is saved by both {saved_in[n]} and {rel}; a public name "
+                                  "must be saved by one chapter only (rename one, or import it)")
+            saved_in[n] = rel
+            owners[n] = name
         header = f'"""{title}.\n\nFrom {rel}: {GENERATED}, then run `make tangle`.\n"""\n\n'
         modules[name] = (path, header + body + "\n", public)
 
@@ -236,61 +215,8 @@ def check(root: Path) -> list[str]:
     return problems
 
 
-def imported_modules(sources: list[str], root: Path) -> set[str]:
-    """The package modules that code imports, directly or through other modules."""
-    package = Path(root) / "src" / PACKAGE
-    owners = {}
-    for path in package.glob("*.py"):
-        if path.name != "__init__.py":
-            for n in _public_names(ast.parse(path.read_text())):
-                owners.setdefault(n, path.stem)
-    every = {p.stem for p in package.glob("*.py") if p.name != "__init__.py"}
-
-    def direct(source: str) -> set[str]:
-        found = set()
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:  # IPython magics; they import nothing of ours
-            return found
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name == PACKAGE:
-                        found |= every
-                    elif alias.name.startswith(PACKAGE + "."):
-                        found.add(alias.name.split(".")[1])
-            elif isinstance(node, ast.ImportFrom):
-                if node.level == 1 and node.module:
-                    found.add(node.module)
-                elif node.module == PACKAGE:
-                    for alias in node.names:
-                        found |= every if alias.name == "*" else {owners.get(alias.name, alias.name)}
-                elif node.module and node.module.startswith(PACKAGE + "."):
-                    found.add(node.module.split(".")[1])
-        return found & every
-
-    todo = set().union(*(direct(s) for s in sources)) if sources else set()
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        seen.add(name)
-        todo |= direct((package / f"{name}.py").read_text()) - seen
-    return seen
-
-
-def inputs_digest(chapter: Path, root: Path) -> tuple[list[Path], str]:
-    """The package files a chapter's code depends on, and one hash of their text."""
-    names = sorted(imported_modules(code_cells(chapter), root))
-    package = Path(root) / "src" / PACKAGE
-    paths = [package / f"{n}.py" for n in names]
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return paths, digest.hexdigest()[:16]
-
-
 def main(argv: list[str]) -> int:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         if "--check" in argv:
             problems = check(root)

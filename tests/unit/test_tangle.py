@@ -6,8 +6,8 @@ import ast
 import shutil
 
 import pytest
-import tangle
-from conftest import ROOT
+from booktools import tangle
+from booktest import ROOT
 
 
 def test_package_is_in_sync_with_the_chapters():
@@ -82,12 +82,6 @@ def test_package_exports_every_public_saved_name():
                 assert node.name in scratchbook.__all__, node.name
 
 
-def test_imports_are_traced_to_the_modules_that_define_them():
-    assert tangle.imported_modules(["from scratchbook import use_book_style"], ROOT) == {"conventions"}
-    assert tangle.imported_modules(["import torch\nx = 1"], ROOT) == set()
-    assert tangle.imported_modules(["%matplotlib inline"], ROOT) == set()
-
-
 def test_saved_function_without_docstring_is_refused(tmp_path):
     with pytest.raises(tangle.TangleError, match="without a docstring"):
         tangle._add_back_pointer("def f():\n    return 1\n", "Defined in x.", "book/x.md")
@@ -100,3 +94,36 @@ def test_back_pointer_is_added_to_one_line_and_multi_line_docstrings():
         namespace = {}
         exec(source, namespace)
         assert namespace[name].__doc__.rstrip().endswith("Defined in X."), source
+
+
+def two_chapter_book(tmp_path, first: str, second: str, first_cell: str, second_cell: str):
+    """A book folder whose _toc.yml lists two chapters, each with one #@save cell."""
+    (tmp_path / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n- file: {first}\n- file: {second}\n")
+    (tmp_path / "index.md").write_text("# Index\n")
+    for name, cell in ((first, first_cell), (second, second_cell)):
+        path = tmp_path / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {name}\n\n```{{code-cell}} ipython3\n#@save\n{cell}\n```\n")
+    return tmp_path
+
+
+SAVED_F = 'def f():\n    """F."""\n    return 1'
+SAVED_G = 'def g():\n    """G."""\n    return 2'
+
+
+def test_two_chapters_with_the_same_file_name_fail_the_tangle_naming_both(tmp_path):
+    root = two_chapter_book(tmp_path, "a/data", "b/data", SAVED_F, SAVED_G)
+    with pytest.raises(tangle.TangleError, match=r"a/data\.md and b/data\.md would both write scratchbook/data\.py"):
+        tangle.tangle(root)
+
+
+def test_a_public_name_saved_by_two_chapters_fails_the_tangle_naming_both(tmp_path):
+    root = two_chapter_book(tmp_path, "one", "two", SAVED_F, SAVED_F)
+    with pytest.raises(tangle.TangleError, match=r"`f` is saved by both one\.md and two\.md"):
+        tangle.tangle(root)
+
+
+def test_init_lists_modules_in_toc_order_not_file_name_order(tmp_path):
+    root = two_chapter_book(tmp_path, "zebra", "alpha", SAVED_F, SAVED_G)
+    init = tangle.tangle(root)[root / "src" / "scratchbook" / "__init__.py"]
+    assert init.index("from .zebra import f") < init.index("from .alpha import g")

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import nbformat
-from conftest import BIN, ROOT
+from booktest import BIN, ROOT
 from tinybook import TinyBook, chapter
 
 

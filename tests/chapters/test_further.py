@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import cell_outputs_text
+from booktest import cell_outputs_text
 from torch import nn
 
 from scratchbook import (

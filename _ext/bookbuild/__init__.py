@@ -1,0 +1,27 @@
+"""The book's Sphinx extension: the build rules, so ``jupyter-book build .`` and ``make html`` agree.
+
+One module per job; each module's ``setup`` connects exactly the events it
+lists in its docstring, and ARCHITECTURE.md shows them in the order Sphinx
+emits them.
+
+- :mod:`bookbuild.kernels`     every kernel computes the same digits
+- :mod:`bookbuild.strict`      any warning fails the build; the toc rule; failed chapters unpublished
+- :mod:`bookbuild.package`     src/scratchbook tangled (or checked) before anything is read
+- :mod:`bookbuild.cachekey`    a chapter's cache key covers the package code it uses and the environment
+- :mod:`bookbuild.preexecute`  chapters missing from the cache run in parallel before reading
+- :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
+- :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
+- :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
+"""
+
+from __future__ import annotations
+
+from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, strict
+
+JOBS = (kernels, strict, package, cachekey, preexecute, download, assets, apilinks)
+
+
+def setup(app):
+    for job in JOBS:
+        job.setup(app)
+    return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,116 @@
+"""What the tests share: where a build put its pages, and how to read its executed notebooks.
+
+The ``book`` fixture (in conftest.py) gives a :class:`BookBuild`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from booktools.toc import toc_files
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+STATUS_FILE = "bookbuild-status.json"  # written by the build itself (bookbuild.strict)
+
+
+@dataclass
+class BookBuild:
+    """Where a build put its pages and executed notebooks, and what it reported.
+
+    ``returncode`` and ``log`` are known only when the tests ran the build
+    themselves; ``status`` is what the build recorded about itself (its
+    warnings and failed chapters), or None when it left no record.
+    """
+
+    build: Path
+    returncode: int | None
+    log: str
+    status: dict | None = None
+
+    @classmethod
+    def read(cls, build: Path, returncode: int | None = None, log: str = "") -> BookBuild:
+        path = build / STATUS_FILE
+        status = json.loads(path.read_text()) if path.exists() else None
+        return cls(build, returncode, log, status)
+
+    @property
+    def html(self) -> Path:
+        return self.build / "html"
+
+    def notebook(self, docname: str) -> nbformat.NotebookNode:
+        """The executed notebook of a chapter, e.g. ``book/toolkit/normal``."""
+        path = self.build / "jupyter_execute" / f"{docname}.ipynb"
+        return nbformat.read(path, as_version=4)
+
+    def glued(self, docname: str) -> dict[str, str]:
+        """The values a chapter glued into its prose, as their plain-text repr."""
+        return glued_values(self.notebook(docname))
+
+
+def glued_values(nb) -> dict[str, str]:
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            if "name" in scrapbook:
+                prefix = scrapbook.get("mime_prefix", "")
+                values[scrapbook["name"]] = out["data"].get(prefix + "text/plain", "")
+    return values
+
+
+def cell_outputs_text(cell) -> str:
+    """Everything a code cell printed or displayed, as plain text."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream":
+            parts.append(out["text"])
+        elif out["output_type"] in ("execute_result", "display_data"):
+            parts.append(out["data"].get("text/plain", ""))
+        elif out["output_type"] == "error":
+            parts.append(f"{out['ename']}: {out['evalue']}")
+    return "".join(parts)
+
+
+def jupyter_book(source: Path, output: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `jupyter-book build` as a reader would, capturing everything it prints."""
+    env = {**os.environ, "SCRATCHBOOK_TANGLE": "check", **(env_extra or {})}
+    return subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(source), "--path-output", str(output)],
+        capture_output=True, text=True, env=env, timeout=3600,
+    )
+
+
+def toc_docnames() -> list[str]:
+    return [p.relative_to(ROOT).with_suffix("").as_posix() for p in toc_files(ROOT)]
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def cell(nb, line: str):
+    """The one code cell that has `line` as one of its source lines."""
+    found = [c for c in code_cells(nb) if line in (s.strip() for s in c.source.splitlines())]
+    assert len(found) == 1, f"expected one cell with the line {line!r}, found {len(found)}"
+    return found[0]
+
+
+def text(nb, line: str) -> str:
+    """What the cell holding `line` printed, stripped."""
+    return cell_outputs_text(cell(nb, line)).strip()
+
+
+def error_of(c):
+    """The error a cell raised (it must have raised exactly one)."""
+    errors = [o for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1, "expected the cell to raise"
+    return errors[0]
