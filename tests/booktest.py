@@ -5,6 +5,7 @@ The ``book`` fixture (in conftest.py) gives a :class:`BookBuild`.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
 from booktools.toc import toc_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +59,37 @@ class BookBuild:
 
 
 def glued_values(nb) -> dict[str, str]:
+    """The values a chapter glued, read by myst-nb's own glue reader: name -> plain-text repr."""
+    from myst_nb.ext.glue import extract_glue_data_cell
+
     values = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            scrapbook = out.get("metadata", {}).get("scrapbook", {})
-            if "name" in scrapbook:
-                prefix = scrapbook.get("mime_prefix", "")
-                values[scrapbook["name"]] = out["data"].get(prefix + "text/plain", "")
+    for cell in copy.deepcopy(nb).cells:  # the reader takes the glue outputs out of the cell
+        if cell.cell_type == "code":
+            for name, output in extract_glue_data_cell(cell):
+                values[name] = output["data"].get("text/plain", "")
     return values
+
+
+def glued_numbers(nb) -> dict[str, float]:
+    """The glued values that are numbers, as floats."""
+    values = {}
+    for name, value in glued_values(nb).items():
+        try:
+            values[name] = float(value)
+        except ValueError:
+            continue
+    return values
+
+
+def figure_cell(nb, name: str):
+    """The one code cell whose figure metadata has this name."""
+    found = [c for c in code_cells(nb) if c.metadata.get("mystnb", {}).get("figure", {}).get("name") == name]
+    assert len(found) == 1, f"expected one figure named {name}"
+    return found[0]
+
+
+def png_count(c) -> int:
+    return sum("image/png" in o.get("data", {}) for o in c.outputs)
 
 
 def cell_outputs_text(cell) -> str:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from bookbuild.kernels import KERNEL_ENV
 from booktest import ROOT, BookBuild, jupyter_book
 

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import yaml
+
 from booktest import ROOT, jupyter_book
 
 FRONT_MATTER = """\

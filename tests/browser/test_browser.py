@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+
 from booktest import ROOT, cell_outputs_text, toc_docnames
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,6 +6,7 @@ import re
 
 import nbformat
 import pytest
+
 from booktest import ROOT, toc_docnames
 from tinybook import TinyBook, chapter
 

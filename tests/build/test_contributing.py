@@ -6,9 +6,9 @@ import shutil
 import subprocess
 import sys
 
+from booktest import ROOT, cell_outputs_text
 from booktools import lint as lint_chapters
 from booktools import new_chapter
-from booktest import ROOT, cell_outputs_text
 from tinybook import TinyBook
 
 

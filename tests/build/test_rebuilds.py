@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import nbformat
+
 from booktest import BIN, ROOT
 from tinybook import TinyBook, chapter
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from booktest import cell_outputs_text
 from torch import nn
 
+from booktest import cell_outputs_text, glued_values
 from scratchbook import (
     init_params,
     linreg_net,
@@ -25,17 +25,7 @@ HYPER = "book/further/hyperparameters"
 
 
 def glued(book, docname):
-    """Glue name -> plain-text value; `glue(..., display=False)` stores it under the
-    papermill mime prefix, which `BookBuild.glued` does not read."""
-    values = {}
-    for cell in book.notebook(docname).cells:
-        for out in cell.get("outputs", []):
-            scrap = out.get("metadata", {}).get("scrapbook")
-            if scrap:
-                prefix = scrap.get("mime_prefix", "")
-                values[scrap["name"]] = out["data"].get(prefix + "text/plain",
-                                                        out["data"].get("text/plain", ""))
-    return values
+    return glued_values(book.notebook(docname))
 
 
 def glued_float(book, docname, name):

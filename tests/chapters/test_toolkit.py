@@ -11,7 +11,8 @@ import math
 import re
 
 import pytest
-from booktest import cell, cell_outputs_text, code_cells, error_of, text
+
+from booktest import cell, cell_outputs_text, code_cells, error_of, figure_cell, glued_values, text
 
 CHAPTERS = {
     "normal": "torch.normal",
@@ -45,26 +46,8 @@ def has_png(c) -> bool:
     return any("image/png" in o.get("data", {}) for o in c.outputs)
 
 
-def figure_cell(nb, name: str):
-    found = [c for c in code_cells(nb) if c.metadata.get("mystnb", {}).get("figure", {}).get("name") == name]
-    assert len(found) == 1, f"expected one figure named {name}"
-    return found[0]
-
-
 def markdown(nb) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def glued(nb) -> dict[str, str]:
-    """Glued values as text; myst-nb stores them under a mime prefix, with display=False too."""
-    values = {}
-    for c in code_cells(nb):
-        for out in c.outputs:
-            record = out.get("metadata", {}).get("scrapbook")
-            if record is not None:
-                data, prefix = out["data"], record.get("mime_prefix", "")
-                values[record["name"]] = data.get(prefix + "text/plain", data.get("text/plain", ""))
-    return values
 
 
 def page(book, chapter: str) -> str:
@@ -113,7 +96,7 @@ def test_outputs_hold_no_memory_addresses(nbs, chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_glued_values_are_the_ones_the_prose_quotes(nbs, chapter):
     nb = nbs[chapter]
-    names = set(glued(nb))
+    names = set(glued_values(nb))
     referenced = set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", markdown(nb)))
     assert referenced == names
     assert all(name.startswith(f"{chapter}_") for name in names)
@@ -167,7 +150,7 @@ def test_normal_per_element_std_sets_each_spread(nbs):
 
 
 def test_normal_sample_statistics_match_arguments(nbs):
-    values = glued(nbs["normal"])
+    values = glued_values(nbs["normal"])
     mean, std = float(values["normal_sample_mean"]), float(values["normal_sample_std"])
     std_error = float(values["normal_std_error"])
     assert std_error == pytest.approx(3 / math.sqrt(100_000))
@@ -177,7 +160,7 @@ def test_normal_sample_statistics_match_arguments(nbs):
 
 
 def test_normal_second_argument_is_standard_deviation(nbs):
-    values = glued(nbs["normal"])
+    values = glued_values(nbs["normal"])
     assert float(values["normal_noise_std"]) == pytest.approx(0.01, rel=0.02)
     assert float(values["normal_too_small_std"]) == pytest.approx(0.0001, rel=0.02)
 
@@ -233,7 +216,7 @@ def test_arange_infers_int64_from_integers_and_float32_from_floats(nbs):
 
 
 def test_arange_fractional_step_includes_the_end(nbs):
-    values = glued(nbs["arange"])
+    values = glued_values(nbs["arange"])
     assert int(values["arange_trap_length"]) == 4
     assert float(values["arange_trap_last"]) == pytest.approx(1.3)
     assert float(values["arange_trap_quotient"]) > 3
@@ -278,12 +261,12 @@ def test_randn_shape_spellings_agree(nbs):
 
 
 def test_randn_is_normal_zero_one(nbs):
-    assert glued(nbs["randn"])["randn_equals_normal"] == "True"
+    assert glued_values(nbs["randn"])["randn_equals_normal"] == "True"
     assert text(nbs["randn"], "torch.allclose(shifted, direct)") == "True"
 
 
 def test_randn_sample_columns_are_standard_normal(nbs):
-    values = glued(nbs["randn"])
+    values = glued_values(nbs["randn"])
     means = numbers(values["randn_col_means"])
     stds = numbers(values["randn_col_stds"])
     # 1000 draws: standard error of a mean 1/sqrt(1000) ~ 0.032
@@ -328,7 +311,7 @@ def test_matmul_vector_versus_column_weights(nbs):
     assert text(nb, "y_vec = torch.matmul(X, true_w)") == "torch.Size([1000])"
     assert text(nb, "y_col = torch.matmul(X, w)") == "torch.Size([1000, 1])"
     assert text(nb, "torch.equal(y_vec, y_col.reshape(-1))") == "True"
-    assert glued(nbs["matmul"])["matmul_pairwise_shape"] == "(1000, 1000)"
+    assert glued_values(nbs["matmul"])["matmul_pairwise_shape"] == "(1000, 1000)"
     assert text(nb, "pairwise = y_col - y_vec").startswith("(torch.Size([1000, 1000]), torch.Size([1000, 1]))")
 
 

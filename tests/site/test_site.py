@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from booktest import toc_docnames
 from PIL import Image
 
 import scratchbook
+from booktest import toc_docnames
 
 BIB = Path(__file__).resolve().parent.parent / "book" / "references.bib"
 ABSOLUTE = re.compile(r"^(https?:)?//", re.I)

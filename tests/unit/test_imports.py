@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from booktools.imports import imported_modules
+
 from booktest import ROOT
+from booktools.imports import imported_modules
 
 PACKAGE = ROOT / "src" / "scratchbook"
 EVERY = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}

@@ -6,8 +6,9 @@ import ast
 import shutil
 
 import pytest
-from booktools import tangle
+
 from booktest import ROOT
+from booktools import tangle
 
 
 def test_package_is_in_sync_with_the_chapters():
