@@ -3,17 +3,16 @@
 Every module is generated; edit the chapter instead, then run `make tangle`.
 """
 
-from .conventions import BOOK_STYLE, use_book_style
+from .conventions import use_book_style
 from .data import check_positive_int, synthetic_data
 from .minibatches import data_iter
 from .model import init_params, linreg, squared_loss, sgd
-from .training import train
+from .training import DivergenceError, train
 from .concise import linreg_net, train_concise
 from .closed_form import lstsq_fit
 from .hyperparameters import stability_bound
 
 __all__ = [
-    "BOOK_STYLE",
     "use_book_style",
     "check_positive_int",
     "synthetic_data",
@@ -22,6 +21,7 @@ __all__ = [
     "linreg",
     "squared_loss",
     "sgd",
+    "DivergenceError",
     "train",
     "linreg_net",
     "train_concise",

@@ -10,8 +10,9 @@ import torch
 from .data import check_positive_int
 
 
-def init_params(num_inputs: int,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def init_params(num_inputs: int, generator: torch.Generator | None = None, *,
+                dtype: torch.dtype | None = None, device: torch.device | str | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Start the parameters: small random weights and a zero bias.
 
     w ~ N(0, 0.01^2) entrywise, b = 0; both record gradients.
@@ -19,6 +20,9 @@ def init_params(num_inputs: int,
     Args:
         num_inputs: d, the number of features (at least 1).
         generator: the random stream for w; None uses PyTorch's global one.
+        dtype: the parameters' dtype; None uses PyTorch's default (float32).
+        device: where the parameters live, e.g. the features' device; None
+            uses PyTorch's default (the CPU).
 
     Returns:
         w: shape (d, 1), requires_grad=True.
@@ -27,8 +31,9 @@ def init_params(num_inputs: int,
     Defined in chapter "Model, loss and optimizer" (book/scratch/model.md).
     """
     check_positive_int("num_inputs", num_inputs)
-    w = torch.normal(0, 0.01, (num_inputs, 1), generator=generator, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
+    w = torch.normal(0, 0.01, (num_inputs, 1), generator=generator, dtype=dtype, device=device,
+                     requires_grad=True)
+    b = torch.zeros(1, dtype=dtype, device=device, requires_grad=True)
     return w, b
 
 
