@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-STATUS_FILE = "bookbuild-status.json"  # written by the build itself (bookbuild.strict)
+STATUS_FILE = "bookbuild-html.json"  # what the html build recorded about itself (bookbuild.strict)
 
 
 @dataclass

@@ -18,6 +18,8 @@ from booktools.chapters import code_cell_lines
 from booktools.toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
+RUFF = [sys.executable, "-m", "ruff"]
+RUFF_CONFIG = ROOT / "pyproject.toml"
 # A result typed by hand: a decimal with four or more digits after the point
 # (0.0123, 2.00047). Settings and thresholds (lr 0.003, below 1e-6) are fine.
 TYPED_RESULT = re.compile(r"(?<![\w.{`$])\d+\.\d{4,}(?![\w.])")
@@ -55,16 +57,18 @@ def ruff_problems(paths: list[Path]) -> list[str]:
             script.write_text(code)
             origins[script.name] = (chapter, origin)
         proc = subprocess.run(
-            [sys.executable, "-m", "ruff", "check", "--output-format", "json", "--config",
-             str(ROOT / "pyproject.toml"), "--extend-ignore", "E402,E703,F811,B018,I001", tmp],
+            [*RUFF, "check", "--output-format", "json", "--config", str(RUFF_CONFIG),
+             "--extend-ignore", "E402,E703,F811,B018,I001", tmp],
             capture_output=True, text=True)
-        # ruff exits 0 (clean) or 1 (problems found); anything else means it did not check.
+        # ruff exits 0 (clean) or 1 (problems found) and prints a JSON list; anything else means
+        # it did not check (a missing module also exits 1, so the report is required too).
         if proc.returncode not in (0, 1):
             raise LintError(f"ruff failed to run (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
         try:
             items = json.loads(proc.stdout)
         except json.JSONDecodeError as err:
-            raise LintError(f"ruff printed no readable report ({err}): {proc.stdout[:500]!r}") from err
+            raise LintError(f"ruff printed no readable report ({err}); it said: "
+                            f"{(proc.stderr or proc.stdout).strip()[-1000:]}") from err
         for item in items:
             chapter, origin = origins[Path(item["filename"]).name]
             row = item["location"]["row"]

@@ -157,6 +157,8 @@ def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
     files = {package / f"{name}.py": (text, path.relative_to(root).as_posix())
              for name, (path, text, _) in modules.items()}
     files[package / "__init__.py"] = (_render_init(modules, root), "the chapters' #@save cells")
+    files[package / "README.md"] = (_render_readme(modules, root), "the chapters' #@save cells")
+    files[package / "py.typed"] = ("", "the tangler (the package ships type hints)")
     return files
 
 
@@ -175,6 +177,32 @@ def _render_init(modules, root: Path) -> str:
             exported += public
     lines += ["", "__all__ = ["] + [f'    "{n}",' for n in exported] + ["]", ""]
     return "\n".join(lines)
+
+
+def _render_readme(modules, root: Path) -> str:
+    """The package's own README: what it is, and which chapter each public name comes from."""
+    lines = [
+        "# scratchbook",
+        "",
+        "The code of the open textbook *Linear Regression from Scratch*: every function a",
+        "chapter builds and marks `#@save`, collected into one small package so later chapters",
+        "(and your own code) import it instead of copying it. It needs `torch` and `matplotlib`.",
+        "",
+        "```python",
+        "from scratchbook import synthetic_data, data_iter, linreg, squared_loss, sgd, train",
+        "```",
+        "",
+        f"Every module is generated from a chapter of the book ({GENERATED}); each",
+        "function's docstring names its chapter, where every line is explained.",
+        "",
+        "| name | module | chapter |",
+        "|---|---|---|",
+    ]
+    for name, (path, _, public) in modules.items():
+        rel = path.relative_to(root).as_posix()
+        for public_name in public:
+            lines.append(f"| `{public_name}` | `{PACKAGE}.{name}` | {rel} |")
+    return "\n".join(lines) + "\n"
 
 
 def stale_files(root: Path, expected: dict[Path, object]) -> list[Path]:

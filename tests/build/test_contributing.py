@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from booktest import ROOT, cell_outputs_text
 from booktools import lint as lint_chapters
@@ -13,7 +16,8 @@ from tinybook import TinyBook
 
 
 def run(*args):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "_ext")}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env)
 
 
 def test_ruff_finds_nothing_in_the_code():
@@ -22,7 +26,7 @@ def test_ruff_finds_nothing_in_the_code():
 
 
 def test_chapters_code_cells_pass_ruff_and_prose_has_no_typed_results():
-    proc = run("_ext/lint_chapters.py")
+    proc = run("-m", "booktools.lint")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -59,8 +63,9 @@ def test_chapter_made_by_make_chapter_builds_and_passes_the_checks_without_edits
     shutil.copytree(ROOT / "book" / "_templates", tiny.root / "book" / "_templates")
     shutil.copy(ROOT / "book/toolkit/conventions.md", tiny.write("book/toolkit/conventions.md", ""))
     tiny.toc("book/toolkit/conventions")
-    made = subprocess.run([sys.executable, "_ext/new_chapter.py", "book/extra/new-topic", "A new topic"],
-                          capture_output=True, text=True, cwd=tiny.root)
+    tools = {**os.environ, "PYTHONPATH": str(tiny.root / "_ext")}
+    made = subprocess.run([sys.executable, "-m", "booktools.new_chapter", "book/extra/new-topic", "A new topic"],
+                          capture_output=True, text=True, cwd=tiny.root, env=tools)
     assert made.returncode == 0, made.stderr
     assert "book/extra/new-topic" in (tiny.root / "_toc.yml").read_text()
     proc = tiny.build()
@@ -69,6 +74,19 @@ def test_chapter_made_by_make_chapter_builds_and_passes_the_checks_without_edits
     assert "A new topic" in page
     nb = __import__("nbformat").read(tiny.out / "_build/jupyter_execute/book/extra/new-topic.ipynb", 4)
     assert any(cell_outputs_text(c) for c in nb.cells if c.cell_type == "code")
-    lint = subprocess.run([sys.executable, "_ext/lint_chapters.py", "book/extra/new-topic.md"],
-                          capture_output=True, text=True, cwd=tiny.root)
+    lint = subprocess.run([sys.executable, "-m", "booktools.lint", "book/extra/new-topic.md"],
+                          capture_output=True, text=True, cwd=tiny.root, env=tools)
     assert lint.returncode == 0, lint.stdout
+
+
+@pytest.mark.parametrize("how", ["ruff missing", "ruff configuration broken"])
+def test_lint_fails_when_ruff_cannot_run(monkeypatch, tmp_path, capsys, how):
+    if how == "ruff missing":
+        monkeypatch.setattr(lint_chapters, "RUFF", [sys.executable, "-m", "no_such_ruff_module"])
+    else:
+        bad = tmp_path / "pyproject.toml"
+        bad.write_text("[tool.ruff]\nline-length = 'not a number'\n")
+        monkeypatch.setattr(lint_chapters, "RUFF_CONFIG", bad)
+    assert lint_chapters.main(["book/toolkit/normal.md"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ruff"), err

@@ -1,0 +1,70 @@
+"""The whole book built strictly: every chapter ran, every page exists, every chapter offers its notebook."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from bookbuild.cachekey import MARK
+from booktest import ROOT, STATUS_FILE, toc_docnames
+
+
+def test_strict_build_of_the_book_succeeds(book):
+    if book.returncode is not None:
+        assert book.returncode == 0, book.log[-6000:]
+    if book.status is None:
+        pytest.skip(f"{book.build} holds no {STATUS_FILE}: it was not built with this book's extension")
+    assert book.status["succeeded"], book.status["warnings"][:20]
+    assert book.status["warnings"] == [] and book.status["failed_chapters"] == []
+
+
+def test_every_toc_entry_has_an_html_page(book):
+    missing = [d for d in toc_docnames() if not (book.html / f"{d}.html").exists()]
+    assert not missing
+
+
+def chapters_with_code():
+    out = []
+    for docname in toc_docnames():
+        text = (ROOT / f"{docname}.md").read_text()
+        if "```{code-cell}" in text:
+            out.append(docname)
+    return out
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_chapter_with_code_has_outputs(book, docname):
+    nb = book.notebook(docname)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any(c.outputs for c in code), f"{docname}: no code cell has an output"
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_errors_appear_only_in_cells_tagged_raises_exception(book, docname):
+    nb = book.notebook(docname)
+    for cell in nb.cells:
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        tags = cell.get("metadata", {}).get("tags", [])
+        if errors:
+            assert "raises-exception" in tags, f"{docname}: untagged error {errors[0].ename}"
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_chapter_seeds_its_randomness(docname):
+    text = (ROOT / f"{docname}.md").read_text()
+    if re.search(r"^\s*(import torch|from torch)", text, re.M):
+        assert "torch.manual_seed(" in text, f"{docname} uses torch but never seeds it"
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_downloadable_notebook_is_the_executed_chapter(book, docname):
+    page = (book.html / f"{docname}.html").read_text()
+    assert f"_sources/{docname}.ipynb" in page.replace("../", ""), "no .ipynb download button"
+    nb = nbformat.read(book.html / "_sources" / f"{docname}.ipynb", as_version=4)
+    sources = [c.source for c in nb.cells]
+    assert not any(s.startswith(MARK) for s in sources), "the build's hidden cache-key cell was offered"
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
