@@ -7,6 +7,7 @@ emits them.
 - :mod:`bookbuild.kernels`     every kernel computes the same digits
 - :mod:`bookbuild.strict`      any warning fails the build; the toc rule; failed chapters unpublished
 - :mod:`bookbuild.package`     src/scratchbook tangled (or checked) before anything is read
+- :mod:`bookbuild.wheel`       the site ships the package's wheel, named with its version
 - :mod:`bookbuild.cachekey`    a chapter's cache key covers the package code it uses and the environment
 - :mod:`bookbuild.preexecute`  chapters missing from the cache run in parallel before reading
 - :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
@@ -16,9 +17,9 @@ emits them.
 
 from __future__ import annotations
 
-from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, strict
+from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, strict, wheel
 
-JOBS = (kernels, strict, package, cachekey, preexecute, download, assets, apilinks)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, assets, apilinks)
 
 
 def setup(app):

@@ -5,8 +5,14 @@
   completed here from the same cache record (the tests read it too).
 - The theme offers ``.ipynb`` only when a launch service is configured; the
   book runs offline, so the executed notebook is copied to ``_sources/``
-  itself, without the build's hidden cache-key cell and with each cell's
-  printed text in one piece (as the page shows it, ``nb_merge_streams``).
+  itself, made to run anywhere: without the build's machinery (the hidden
+  cache-key cell, ``myst_nb`` imports, ``glue`` calls and their outputs), with
+  each cell's printed text in one piece (as the page shows it), and with a
+  first cell that installs what is missing: torch, matplotlib, and the
+  scratchbook wheel of exactly this build (from a folder above the notebook,
+  as in the built site, or from ``html_baseurl``). With everything present it
+  prints nothing; when it cannot install, it stops with one sentence and the
+  command to run by hand.
 
 Events: ``doctree-read`` (complete the executed notebook), ``html-page-context``
 (priority 400, before the theme draws its download button).
@@ -14,9 +20,50 @@ Events: ``doctree-read`` (complete the executed notebook), ``html-page-context``
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from bookbuild.cachekey import MARK
+from bookbuild.wheel import FOLDER, wheel_name
+
+SETUP_CELL = '''\
+# Set-up for running this chapter outside the book: installs only what is missing.
+import importlib, importlib.util, pathlib, re, subprocess, sys
+
+SCRATCHBOOK = "{version}"  # the package these outputs were made with
+WHEEL = "{wheel}"
+SITE = "{site}"
+
+
+def _version(name):
+    spec = importlib.util.find_spec(name)
+    if spec is None or name != "scratchbook":
+        return spec and "present"
+    match = re.search(r'__version__ = "([^"]+)"', pathlib.Path(spec.origin).read_text())
+    return match and match[1]
+
+
+def _wheel():
+    here = pathlib.Path.cwd()
+    for folder in [here, *here.parents][:6]:  # the built site keeps the wheel in _downloads/
+        for path in (folder / WHEEL, folder / "{folder}" / WHEEL):
+            if path.exists():
+                return str(path)
+    return SITE + WHEEL if SITE else WHEEL
+
+
+_wanted = [spec for name, spec in [("torch", "torch==2.13.0"), ("matplotlib", "matplotlib")] if not _version(name)]
+if _version("scratchbook") != SCRATCHBOOK:
+    _wanted.append(_wheel())
+if _wanted:
+    print("installing", *_wanted)
+    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_wanted], capture_output=True, text=True)
+    if _pip.returncode != 0:
+        _said = (_pip.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SystemExit(f"Could not install {{' and '.join(_wanted)}} ({{_said}}). "
+                         f"Install it by hand, then run this notebook again: pip install {{' '.join(_wanted)}}")
+    importlib.invalidate_caches()
+'''
 
 
 def executed_path(app, docname: str) -> Path:
@@ -40,18 +87,64 @@ def complete_executed_notebook(app, doctree) -> None:
     nbformat.write(merged, executed)
 
 
-def offer_notebook(app, pagename, templatename, context, doctree) -> None:
+def is_build_statement(node) -> bool:
+    """``from myst_nb import ...`` or a ``glue(...)`` call: the build needs them, a reader does not."""
+    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "myst_nb":
+        return True
+    call = node.value if isinstance(node, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "glue"
+
+
+def without_build_code(source: str) -> str:
+    """The cell's source with its build statements removed (unchanged if it is not plain Python)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines()
+    for node in reversed(tree.body):
+        if is_build_statement(node):
+            del lines[node.lineno - 1:node.end_lineno]
+    return "\n".join(lines).strip("\n")
+
+
+def runnable_notebook(nb, version: str, site: str):
+    """The executed notebook as a reader downloads it: no build machinery, a set-up cell first."""
     import nbformat
     from myst_nb.core.utils import coalesce_streams
+
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        if cell.source.startswith(MARK):
+            continue
+        cell.source = without_build_code(cell.source)
+        cell.outputs = coalesce_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])
+        if cell.source.strip():
+            cells.append(cell)
+    setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=version, wheel=wheel_name(version),
+                                                        site=site, folder=FOLDER))
+    setup.metadata["tags"] = ["setup"]
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    nb.cells = [*cells[:first_code], setup, *cells[first_code:]]
+    return nb
+
+
+def site_downloads(app) -> str:
+    base = (app.config.html_baseurl or "").rstrip("/")
+    return f"{base}/{FOLDER}/" if base else ""
+
+
+def offer_notebook(app, pagename, templatename, context, doctree) -> None:
+    import nbformat
 
     executed = executed_path(app, pagename)
     if doctree is None or not executed.exists():
         return
-    nb = nbformat.read(executed, as_version=4)
-    nb.cells = [c for c in nb.cells if not c.source.startswith(MARK)]
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = coalesce_streams(cell.outputs)
+    nb = runnable_notebook(nbformat.read(executed, as_version=4), app.config.scratchbook_version,
+                           site_downloads(app))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)

@@ -109,6 +109,8 @@ def failed_chapters(app) -> list[str]:
 
 def finish(app, exception) -> None:
     """Unpublish failed chapters, write the build's record, and fail if anything was reported."""
+    if isinstance(exception, BuildFailed):
+        return  # Sphinx calls the handlers again with the failure this handler raised
     recorder = app.bookbuild_warnings
     failed = failed_chapters(app) if app.env is not None else []
     for docname in failed:

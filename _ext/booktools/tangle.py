@@ -13,6 +13,7 @@ Two chapters may not write the same module, nor save the same public name.
 from __future__ import annotations
 
 import ast
+import hashlib
 import sys
 from pathlib import Path
 
@@ -162,12 +163,26 @@ def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
     return files
 
 
+RELEASE = "0.1.0"  # the package's public version; a hash of the tangled code is appended
+
+
+def package_version(modules) -> str:
+    """``RELEASE+g<hash>``: changes whenever any tangled module's text changes."""
+    digest = hashlib.sha256()
+    for name, (_, text, _) in sorted(modules.items()):
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+    return f"{RELEASE}+g{digest.hexdigest()[:10]}"
+
+
 def _render_init(modules, root: Path) -> str:
     lines = [
         '"""scratchbook: the code of *Linear Regression from Scratch*, tangled from its chapters.',
         "",
         f"Every module is {GENERATED}, then run `make tangle`.",
+        "The version names the exact code: the book's pages say which version made their outputs.",
         '"""',
+        "",
+        f'__version__ = "{package_version(modules)}"',
         "",
     ]
     exported = []

@@ -1,0 +1,88 @@
+"""The site ships the package that made its outputs, as a wheel named with its version.
+
+``scratchbook.__version__`` (written by the tangler) ends in a hash of the
+tangled code, so the wheel's name changes whenever the code does. Its file
+name is known before any page is read and offered to the pages as the MyST
+substitution ``{{ scratchbook_wheel }}`` (and ``{{ scratchbook_version }}``);
+the wheel itself is built into ``_downloads/`` when the build succeeded, with
+the pinned setuptools and no network (``--no-build-isolation --no-index``).
+
+Events: ``config-inited`` (the name, from the chapters), ``build-finished`` (build the wheel).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
+
+from booktools import tangle
+
+FOLDER = "_downloads"
+
+
+def wheel_name(version: str) -> str:
+    return f"scratchbook-{version}-py3-none-any.whl"
+
+
+def version_of_chapters(root: Path) -> str:
+    """The version the package tangled from the chapters now has (the same text ``make tangle`` writes)."""
+    try:
+        files = tangle.tangle(root)
+    except tangle.TangleError:
+        return "unknown"  # the tangle step reports the problem itself
+    init = files.get(Path(root) / "src" / tangle.PACKAGE / "__init__.py", "")
+    for line in init.splitlines():
+        if line.startswith("__version__ = "):
+            return line.split('"')[1]
+    return "unknown"
+
+
+def name_the_wheel(app, config) -> None:
+    version = version_of_chapters(Path(app.srcdir))
+    config.scratchbook_version = version
+    config.myst_substitutions = {**(config.myst_substitutions or {}),
+                                 "scratchbook_version": version,
+                                 "scratchbook_wheel": f"{FOLDER}/{wheel_name(version)}"}
+
+
+def build_wheel(srcdir: Path, target: Path) -> Path:
+    """Build the wheel from a copy of the package's sources (nothing is written into the repository)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("pyproject.toml", "LICENSE"):
+            shutil.copy(srcdir / name, Path(tmp) / name)
+        shutil.copytree(srcdir / "src" / tangle.PACKAGE, Path(tmp) / "src" / tangle.PACKAGE,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        target.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+                               "--no-build-isolation", "--wheel-dir", str(target), tmp],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ExtensionError(f"building the scratchbook wheel failed: {proc.stderr.strip()[-2000:]}")
+    return target
+
+
+def finish(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / FOLDER
+    expected = target / wheel_name(app.config.scratchbook_version)
+    if expected.exists():
+        return
+    for old in target.glob("scratchbook-*.whl"):
+        old.unlink()  # a site ships the one package its pages were made with
+    build_wheel(Path(app.srcdir), target)
+    if not expected.exists():
+        raise ExtensionError(f"the chapters' saved code changed while the book was being built (the wheel "
+                             f"is {sorted(p.name for p in target.glob('*.whl'))}, the pages name "
+                             f"{expected.name}); build again")
+
+
+def setup(app) -> None:
+    app.add_config_value("scratchbook_version", "", "env")
+    app.connect("config-inited", name_the_wheel)
+    app.connect("build-finished", finish)

@@ -1,0 +1,151 @@
+"""Every chapter's downloaded notebook runs outside the book and prints what its page shows.
+
+A learner's machine is played by a fresh virtual environment holding only
+torch, matplotlib, ipykernel and nbclient (no myst-nb, no Jupyter Book, no
+scratchbook). Each notebook the site offers is run there top to bottom,
+offline (pip may not reach any index), from a copy of the site's folders: its
+first cell must install the scratchbook wheel the site ships, then every cell
+must print exactly what the published notebook shows. This is also the book's
+determinism check: a second, independent execution of every chapter.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bookbuild.cachekey import MARK
+from bookbuild.kernels import KERNEL_ENV
+from booktest import ROOT, cell_outputs_text, toc_docnames
+
+CLEAN = ROOT / "_build" / "clean-venv"
+PACKAGES = ["torch==2.13.0", "matplotlib", "ipykernel", "nbclient"]  # versions from constraints.txt
+RUNNER = """
+import sys, nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True).execute()
+nbformat.write(nb, sys.argv[2])
+"""
+
+
+def chapters_with_code() -> list[str]:
+    return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
+
+
+def downloaded(book, docname: str):
+    return nbformat.read(book.html / "_sources" / f"{docname}.ipynb", as_version=4)
+
+
+def is_setup(cell) -> bool:
+    return "setup" in cell.metadata.get("tags", [])
+
+
+@pytest.fixture(scope="session")
+def clean_python() -> Path:
+    """A virtual environment with only PACKAGES (kept in _build while the lock is unchanged)."""
+    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes() + " ".join(PACKAGES).encode()).hexdigest()
+    python, stamp = CLEAN / "bin" / "python", CLEAN / "installed"
+    if not (stamp.exists() and stamp.read_text() == key):
+        shutil.rmtree(CLEAN, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(CLEAN)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "constraints.txt"),
+                        *PACKAGES], check=True, env=clean_env())
+        stamp.write_text(key)
+    # a learner's machine has no scratchbook yet; the notebook must install it
+    subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "scratchbook"],
+                   check=True, capture_output=True, env=clean_env())
+    return python
+
+
+def clean_env(offline: bool = False) -> dict[str, str]:
+    """The environment of a learner's shell: none of the book's paths, the book's kernel settings."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "BOOK_BUILD")}
+    env.update(KERNEL_ENV)
+    if offline:
+        env["PIP_NO_INDEX"] = "1"  # pip may install only files it is given
+        env["PIP_FIND_LINKS"] = ""
+    return env
+
+
+def site_copy(book, tmp: Path) -> Path:
+    """The site's wheel folder and its notebook folder, as a reader who saved the site has them."""
+    shutil.copytree(book.html / "_downloads", tmp / "_downloads")
+    shutil.copytree(book.html / "_sources", tmp / "_sources", ignore=shutil.ignore_patterns("*.md", "*.txt"))
+    return tmp
+
+
+def run(python: Path, notebook: Path):
+    out = notebook.with_suffix(".rerun.ipynb")
+    proc = subprocess.run([str(python), "-c", RUNNER, str(notebook), str(out)], cwd=notebook.parent,
+                          capture_output=True, text=True, env=clean_env(offline=True), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return nbformat.read(out, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def reruns(book, clean_python, tmp_path_factory):
+    """Each chapter's downloaded notebook, run in the clean environment: docname -> (published, rerun)."""
+    site = site_copy(book, tmp_path_factory.mktemp("site"))
+    docnames = chapters_with_code()
+    paths = {d: site / "_sources" / f"{d}.ipynb" for d in docnames}
+    first, rest = docnames[0], docnames[1:]
+    results = {first: run(clean_python, paths[first])}  # installs the wheel, alone
+    with ThreadPoolExecutor(2) as pool:
+        results.update(zip(rest, pool.map(lambda d: run(clean_python, paths[d]), rest), strict=True))
+    return {d: (downloaded(book, d), results[d]) for d in docnames}, first
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_downloaded_notebook_holds_no_build_machinery(book, docname):
+    nb = downloaded(book, docname)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert is_setup(next(c for c in nb.cells if c.cell_type == "code")), "the first code cell is not the set-up"
+    assert not [s for s in code if s.startswith(MARK)], "the build's cache-key cell is in the download"
+    assert not [s for s in code if "myst_nb" in s or "glue(" in s], "myst_nb or glue is in the download"
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})]
+
+
+@pytest.mark.parametrize("docname", chapters_with_code())
+def test_downloaded_notebook_runs_offline_in_a_clean_environment_and_prints_what_the_page_shows(reruns, docname):
+    published, rerun = reruns[0][docname]
+    pairs = [(a, b) for a, b in zip(published.cells, rerun.cells, strict=True)
+             if a.cell_type == "code" and not is_setup(a)]
+    for i, (_, cell) in enumerate(pairs):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors or "raises-exception" in cell.metadata.get("tags", []), \
+            f"code cell {i} failed: {errors[0].ename}: {errors[0].evalue}"
+    changed = [i for i, (a, b) in enumerate(pairs) if cell_outputs_text(a) != cell_outputs_text(b)]
+    first = (f"\npublished: {cell_outputs_text(pairs[changed[0]][0])[:500]!r}"
+             f"\nrerun:     {cell_outputs_text(pairs[changed[0]][1])[:500]!r}") if changed else ""
+    assert changed == [], f"code cells whose output differs from the published notebook: {changed}{first}"
+
+
+def test_setup_cell_installs_the_sites_wheel_once_then_stays_quiet(reruns):
+    results, first = reruns
+    setup_output = {d: cell_outputs_text(next(c for c in rerun.cells if is_setup(c))) for d, (_, rerun) in
+                    results.items()}
+    assert setup_output[first].startswith("installing ") and "_downloads/scratchbook-" in setup_output[first]
+    assert all(text == "" for d, text in setup_output.items() if d != first), setup_output
+
+
+def test_setup_cell_without_a_reachable_wheel_stops_with_one_sentence_and_the_command(book, clean_python, tmp_path):
+    nb = downloaded(book, chapters_with_code()[0])
+    setup = next(c for c in nb.cells if is_setup(c))
+    lone = nbformat.v4.new_notebook(cells=[copy.deepcopy(setup)], metadata=nb.metadata)
+    lone.cells[0].outputs = []
+    path = tmp_path / "lone.ipynb"  # no _downloads folder anywhere above it, and no index
+    nbformat.write(lone, path)
+    (error,) = [o for o in run(clean_python, path).cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "SystemExit"
+    assert error.evalue.startswith("Could not install ") and "pip install " in error.evalue
+    assert "\n" not in error.evalue and "Traceback" not in error.evalue
