@@ -26,7 +26,7 @@ EXECUTED = re.compile(r"(book/\S+)\.md: Executed notebook in ([\d.]+) seconds")
 
 def copy_book(target: Path) -> Path:
     target.mkdir(parents=True)
-    keep = ["_config.yml", "_toc.yml", "_ext", "book", "src"]
+    keep = ["_config.yml", "_toc.yml", "_ext", "book", "src", "requirements.txt", "pyproject.toml", "LICENSE"]
     for name in keep:
         src = ROOT / name
         if src.is_dir():
@@ -93,8 +93,7 @@ def main() -> None:
 
 def run_other(name: str) -> None:
     print(f"\n== {name} ==")
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    importlib.import_module(name).main()
+    importlib.import_module(name).main()  # this script's folder is on the path already
 
 
 if __name__ == "__main__":

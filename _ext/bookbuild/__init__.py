@@ -11,15 +11,16 @@ emits them.
 - :mod:`bookbuild.cachekey`    a chapter's cache key covers the package code it uses and the environment
 - :mod:`bookbuild.preexecute`  chapters missing from the cache run in parallel before reading
 - :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
+- :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 """
 
 from __future__ import annotations
 
-from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, strict, wheel
+from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, status, strict, wheel
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, assets, apilinks)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks)
 
 
 def setup(app):

@@ -41,8 +41,12 @@ CELL = """
 # Python: {python}
 # Installed: {installed}
 # Package files: {files}: {digest}
+{record}
 ```
 """
+# The last line of the hidden cell of a chapter that uses the package: its output is
+# the version of scratchbook the chapter executed with (the Build status page lists it).
+RECORD_VERSION = "__import__('scratchbook').__version__"
 
 
 def pinned_names(requirements: Path) -> list[str]:
@@ -91,7 +95,8 @@ def key_cell(app, chapter: Path) -> tuple[list[Path], str]:
     """The package files the chapter depends on, and the hidden cell to append to it."""
     files, digest = package_inputs(chapter, Path(app.srcdir))
     cell = CELL.format(mark=MARK, python=python_version(), installed=app.config.book_environment or "-",
-                       files=" ".join(f.name for f in files) or "none", digest=digest)
+                       files=" ".join(f.name for f in files) or "none", digest=digest,
+                       record=RECORD_VERSION if files else "")
     return files, cell
 
 

@@ -14,8 +14,14 @@
   prints nothing; when it cannot install, it stops with one sentence and the
   command to run by hand.
 
+- Each chapter page gets an "Open in Colab" button for the same notebook, as
+  published by the Pages workflow at the address ``book_colab_url`` names
+  (``{notebook}`` is its path under ``_sources/``). Jupyter Book's own Colab
+  button cannot serve ``.md`` chapters, so it stays off.
+
 Events: ``doctree-read`` (complete the executed notebook), ``html-page-context``
-(priority 400, before the theme draws its download button).
+(priority 400, before the theme draws its download button; priority 502,
+after the theme's own buttons, for the Colab button).
 """
 
 from __future__ import annotations
@@ -96,15 +102,25 @@ def is_build_statement(node) -> bool:
 
 
 def without_build_code(source: str) -> str:
-    """The cell's source with its build statements removed (unchanged if it is not plain Python)."""
+    """The cell's source with its build statements removed, at any depth (unchanged if not plain Python).
+
+    A block left with nothing but build statements keeps one ``pass``.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return source
     lines = source.splitlines()
-    for node in reversed(tree.body):
-        if is_build_statement(node):
-            del lines[node.lineno - 1:node.end_lineno]
+    edits = []  # (first line, last line, replacement lines)
+    bodies = [tree.body] + [getattr(n, f) for n in ast.walk(tree) for f in ("body", "orelse", "finalbody")
+                            if isinstance(getattr(n, f, None), list) and n is not tree]
+    for body in bodies:
+        build = [node for node in body if isinstance(node, ast.stmt) and is_build_statement(node)]
+        for i, node in enumerate(build):
+            keep = len(build) == len(body) and body is not tree.body and i == 0
+            edits.append((node.lineno, node.end_lineno, [" " * node.col_offset + "pass"] if keep else []))
+    for first, last, new in sorted(edits, reverse=True):
+        lines[first - 1:last] = new
     return "\n".join(lines).strip("\n")
 
 
@@ -149,8 +165,23 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+    context["bookbuild_notebook"] = f"{pagename}.ipynb"
+
+
+def colab_button(app, pagename, templatename, context, doctree) -> None:
+    notebook = context.get("bookbuild_notebook")
+    if not notebook or not app.config.book_colab_url or "header_buttons" not in context:
+        return
+    context["header_buttons"].append({
+        "type": "link", "text": "Colab", "label": "colab-button",
+        "tooltip": "Open this chapter's notebook in Colab",
+        "icon": "_static/images/logo_colab.png",
+        "url": app.config.book_colab_url.format(notebook=notebook),
+    })
 
 
 def setup(app) -> None:
     app.connect("doctree-read", complete_executed_notebook)
+    app.add_config_value("book_colab_url", "", "html")
     app.connect("html-page-context", offer_notebook, priority=400)
+    app.connect("html-page-context", colab_button, priority=502)

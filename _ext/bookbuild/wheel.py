@@ -2,8 +2,11 @@
 
 ``scratchbook.__version__`` (written by the tangler) ends in a hash of the
 tangled code, so the wheel's name changes whenever the code does. Its file
-name is known before any page is read and offered to the pages as the MyST
-substitution ``{{ scratchbook_wheel }}`` (and ``{{ scratchbook_version }}``);
+name is known before any page is read and offered to the pages as MyST
+substitutions: ``{{ scratchbook_version }}``, ``{{ scratchbook_wheel }}`` (the
+file name), ``{{ scratchbook_wheel_url }}`` (at ``html_baseurl``),
+``{{ scratchbook_wheel_link }}`` (a link to it) and
+``{{ scratchbook_pip }}`` (the install command, as inline code);
 the wheel itself is built into ``_downloads/`` when the build succeeded, with
 the pinned setuptools and no network (``--no-build-isolation --no-index``).
 
@@ -45,9 +48,14 @@ def version_of_chapters(root: Path) -> str:
 def name_the_wheel(app, config) -> None:
     version = version_of_chapters(Path(app.srcdir))
     config.scratchbook_version = version
+    base = (config.html_baseurl or "").rstrip("/")
+    url = f"{base}/{FOLDER}/{wheel_name(version)}" if base else f"{FOLDER}/{wheel_name(version)}"
     config.myst_substitutions = {**(config.myst_substitutions or {}),
                                  "scratchbook_version": version,
-                                 "scratchbook_wheel": f"{FOLDER}/{wheel_name(version)}"}
+                                 "scratchbook_wheel": wheel_name(version),
+                                 "scratchbook_wheel_url": url,
+                                 "scratchbook_wheel_link": f"[{wheel_name(version)}]({url})",
+                                 "scratchbook_pip": f"`pip install {url}`"}
 
 
 def build_wheel(srcdir: Path, target: Path) -> Path:

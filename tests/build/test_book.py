@@ -118,9 +118,11 @@ def cache_book(tmp_path_factory):
     tiny.write("book/user.md", chapter("User", "from scratchbook import answer\nprint('answer is', answer())"))
     tiny.write("book/magic.md", chapter("Magic", "%%time\nfrom scratchbook import answer\nprint('magic', answer())"))
     tiny.write("book/bystander.md", chapter("Bystander", "print('independent')"))
+    off = chapter("Off", "print('never run')").replace("---\n\n# Off", "mystnb:\n  execution_mode: 'off'\n---\n\n# Off")
+    tiny.write("book/off.md", off)  # its own front matter says: do not execute
     tiny.write("requirements.txt", "fakepin==1.0  # the installed version is part of every chapter's key\n")
     fake_distribution(tiny.root, "1.0")
-    tiny.toc("book/saver", "book/user", "book/magic", "book/bystander")
+    tiny.toc("book/saver", "book/user", "book/magic", "book/bystander", "book/off")
     builds = {}
 
     def build(name):
@@ -155,6 +157,11 @@ def test_each_build_of_the_cache_book_succeeds(cache_book, name):
 def test_cold_build_executes_every_chapter(cache_book):
     assert cache_book["cold"].executed == ["bystander", "magic", "saver", "user"]
     assert "answer is 1" in cache_book["cold"].user_output
+
+
+def test_a_chapter_whose_front_matter_turns_execution_off_is_never_executed(cache_book):
+    assert all("off" not in build.executed for name, build in cache_book.items() if name != "user-page")
+    assert "never run" not in cache_book["cold"].log
 
 
 def test_noop_rebuild_executes_nothing(cache_book):

@@ -68,3 +68,43 @@ def test_downloadable_notebook_is_the_executed_chapter(book, docname):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
+
+
+def chapter_pages() -> list[str]:
+    return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
+
+
+def uses_package(docname: str) -> bool:
+    return re.search(r"^\s*(from scratchbook|import scratchbook)", (ROOT / f"{docname}.md").read_text(), re.M)
+
+
+def test_build_status_page_lists_the_package_version_each_chapter_ran_with(book):
+    page = (book.html / "book" / "appendix" / "build-status.html").read_text()
+    rows = re.findall(r'<a class="reference internal" href="[^"]*">([^<]+)</a></p></td>\s*<td><p>'
+                      r'<code class="docutils literal notranslate"><span class="pre">([^<]+)</span>', page)
+    versions = dict(rows)
+    assert len(versions) == len(chapter_pages()), rows
+    for title, version in versions.items():
+        assert re.fullmatch(r"0\.1\.0\+g[0-9a-f]{10}|not used", version), (title, version)
+    assert sum(v != "not used" for v in versions.values()) == sum(bool(uses_package(d)) for d in chapter_pages())
+
+
+def test_the_site_ships_the_wheel_the_api_page_names(book):
+    wheels = sorted((book.html / "_downloads").glob("scratchbook-*.whl"))
+    assert len(wheels) == 1, wheels
+    api = (book.html / "book" / "appendix" / "api.html").read_text()
+    assert wheels[0].name in api and "pip install https://" in api
+
+
+@pytest.mark.parametrize("docname", chapter_pages())
+def test_colab_button_opens_a_notebook_the_build_offers(book, docname):
+    import yaml
+
+    template = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]["book_colab_url"]
+    prefix = template.split("{notebook}")[0]
+    page = (book.html / f"{docname}.html").read_text()
+    urls = re.findall(r'href="(' + re.escape(prefix) + r'[^"]+)"', page)
+    assert len(urls) == 1, f"expected one Colab link, found {urls}"
+    notebook = urls[0].removeprefix(prefix)
+    assert (book.html / "_sources" / notebook).exists(), notebook
+    assert notebook == f"{docname}.ipynb"

@@ -1,0 +1,43 @@
+"""The parallel pre-execution's portable parts: the cores it may use, and what it does with a bad cache."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+from bookbuild.preexecute import available_cores, is_damaged, open_cache
+from jupyter_cache import get_cache
+
+
+def test_workers_default_to_the_cores_this_process_may_use_not_the_hosts():
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("this system has no CPU affinity; the pool uses os.cpu_count()")
+    assert available_cores() == len(os.sched_getaffinity(0))
+
+
+def cache_with_a_database(tmp_path):
+    get_cache(tmp_path / "cache").list_cache_records()
+    (db,) = (tmp_path / "cache").glob("*.db")
+    return db
+
+
+def test_a_cache_locked_by_another_build_is_left_alone(tmp_path):
+    db = cache_with_a_database(tmp_path)
+    other_build = sqlite3.connect(db, timeout=0)
+    other_build.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(Exception) as raised:
+            open_cache(tmp_path / "cache")
+        assert not is_damaged(raised.value), raised.value
+        assert db.exists()
+    finally:
+        other_build.rollback()
+        other_build.close()
+
+
+def test_a_damaged_cache_is_recognised_and_started_afresh(tmp_path):
+    db = cache_with_a_database(tmp_path)
+    db.write_bytes(b"this is not a database" * 100)
+    cache = open_cache(tmp_path / "cache")
+    assert cache.list_cache_records() == []
