@@ -16,6 +16,16 @@ MathJax is counted as it is loaded: tex-chtml.js on every page with math; its
 fonts and TeX extensions are fetched on demand, so they are listed as
 "loaded on demand" rather than added to a page.
 
+The first visit is weighed twice. From the files (what the landing page
+names, and everything its stylesheets name with url(), icon fonts included
+even if no glyph of them is drawn): an upper bound. Then in Chromium, when
+it is installed: the site is served on 127.0.0.1, the root index.html is
+opened (it redirects to the landing page), and every byte the browser fetched
+by the time the formulas are typeset, the images and fonts loaded and no
+request is open is summed by asset type (HTML, CSS, JS, fonts, search index,
+figures), with each type's share. The budget, 1.5 MB without figures, is
+checked on that figure.
+
 Run: .venv/bin/python benchmarks/bench_pages.py [BUILD]   (BUILD holds html/;
 default $BOOK_BUILD or _build).
 """
@@ -33,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
 
 OWN_LIMIT = 500 * 1024
+FIRST_VISIT_BUDGET = 1500 * 1000  # bytes, without figures
+CHROMIUM = Path("/usr/bin/chromium")
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)|@import\s+['\"]([^'\"]+)['\"]")
 ON_DEMAND = ("mathjax/output/", "mathjax/input/")  # fetched by tex-chtml.js when a formula needs them
 
@@ -90,6 +102,96 @@ def skipped_by_browsers(path: Path, loaded: set[Path]) -> bool:
     return path.suffix == ".ttf" and path.with_suffix(".woff2") in loaded
 
 
+def asset_type(url: str, resource_type: str) -> str:
+    path = urlsplit(url).path
+    if resource_type == "document" or path.endswith(".html"):
+        return "HTML"
+    if "/_images/" in path or resource_type == "image" and "/_static/" not in path:
+        return "figures"
+    if path.endswith("searchindex.js"):
+        return "search index"
+    if resource_type == "stylesheet" or path.endswith(".css"):
+        return "CSS"
+    if resource_type == "script" or path.endswith(".js"):
+        return "JS"
+    if resource_type == "font" or path.endswith((".woff", ".woff2", ".ttf", ".otf")):
+        return "fonts"
+    return "icons and other"
+
+
+def first_visit_in_browser(html: Path) -> list[tuple[str, str, int]] | None:
+    """(url path, asset type, bytes) of everything Chromium fetches on a first visit to the site."""
+    import functools
+    import http.server
+    import threading
+    import time
+
+    if not CHROMIUM.exists():
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    fetched: list[tuple[str, str, int]] = []
+    pending: set = set()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+                "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("request", pending.add)
+            page.on("requestfailed", pending.discard)
+
+            def finished(request):
+                response = request.response()
+                size = len(response.body()) if response is not None and response.status < 300 else 0
+                fetched.append((urlsplit(request.url).path, asset_type(request.url, request.resource_type), size))
+                pending.discard(request)
+
+            page.on("requestfinished", finished)
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html", wait_until="load")
+            page.wait_for_url("**/book/index.html")
+            page.wait_for_load_state("load")
+            page.wait_for_function("() => !document.querySelector('.math') || "
+                                   "(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+            page.evaluate("() => (window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())"
+                          ".then(() => document.fonts.ready).then(() => true)")
+            deadline = time.monotonic() + 30
+            while pending and time.monotonic() < deadline:
+                page.wait_for_timeout(20)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return fetched
+
+
+def print_first_visit(fetched: list[tuple[str, str, int]]) -> None:
+    by_type: dict[str, int] = {}
+    for _, kind, size in fetched:
+        by_type[kind] = by_type.get(kind, 0) + size
+    figures = by_type.get("figures", 0)
+    total = sum(by_type.values()) - figures
+    verdict = "within" if total < FIRST_VISIT_BUDGET else "OVER"
+    print(f"\nfirst visit measured in Chromium: {total / 1e6:.2f} MB ({kb(total)} KB) in "
+          f"{sum(1 for f in fetched if f[1] != 'figures')} requests, without figures "
+          f"({verdict} the {FIRST_VISIT_BUDGET / 1e6:.1f} MB budget); figures {kb(figures)} KB more")
+    for kind, size in sorted(by_type.items(), key=lambda kv: -kv[1]):
+        if kind != "figures":
+            print(f"  {kind:<16}{kb(size):>9} KB  {100 * size / total:5.1f} %")
+    print("  largest:")
+    for path, _kind, size in sorted(fetched, key=lambda f: -f[2])[:6]:
+        print(f"  {kb(size):>9} KB  {path.lstrip('/')}")
+
+
 def kb(n: int) -> str:
     return f"{n / 1024:,.1f}"
 
@@ -100,14 +202,14 @@ def find_html(argv: list[str]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import tangle
+    from booktools.toc import toc_files
 
     html = find_html(sys.argv[1:] if argv is None else argv)
     if not (html / "index.html").exists():
         print(f"no built site in {html}: run `make html` first (or pass the build folder)")
         return 1
     static = html / "_static"
-    docnames = [p.relative_to(ROOT).with_suffix("").as_posix() for p in tangle.toc_files(ROOT)]
+    docnames = [p.relative_to(ROOT).with_suffix("").as_posix() for p in toc_files(ROOT)]
 
     rows, all_loaded, flagged = [], set(), []
     for docname in docnames:
@@ -143,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(first_files)} files")
     for f in sorted(first_files, key=lambda f: -f.stat().st_size)[:6]:
         print(f"  {kb(f.stat().st_size):>9} KB  {f.relative_to(html)}")
+
+    measured = first_visit_in_browser(html)
+    if measured is None:
+        print("\n(Chromium or Playwright missing: the first visit is not measured in a browser)")
+    else:
+        print_first_visit(measured)
 
     everything = [f for f in static.rglob("*") if f.is_file()]
     on_demand = [f for f in everything if any(f.relative_to(static).as_posix().startswith(p) for p in ON_DEMAND)]

@@ -15,6 +15,7 @@ import functools
 import http.server
 import re
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -110,12 +111,22 @@ class Visit:
         self.requests: list[str] = []
         self.failures: list[str] = []
         self.errors: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("requestfailed", lambda r: self.failures.append(f"{r.url} ({r.failure})"))
+        self.pending: set = set()
+        self.page.on("request", self._request)
+        self.page.on("requestfinished", lambda r: self.pending.discard(r))
+        self.page.on("requestfailed", self._failed)
         self.page.on("response", self._response)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"exception: {e}"))
         self.expected_status: dict[str, int] = {}
+
+    def _request(self, request) -> None:
+        self.requests.append(request.url)
+        self.pending.add(request)
+
+    def _failed(self, request) -> None:
+        self.pending.discard(request)
+        self.failures.append(f"{request.url} ({request.failure})")
 
     def _console(self, message) -> None:
         if message.type != "error":
@@ -134,8 +145,21 @@ class Visit:
         self.expected_status[url] = status
         response = self.page.goto(url, wait_until="load")
         assert response is not None and response.status == status, f"{url}: status {response and response.status}"
-        self.page.wait_for_load_state("networkidle")
         return self.page
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the page is complete: formulas typeset, images and fonts loaded, no request open.
+
+        Each condition is waited for exactly (no "network idle" guess), so a
+        slow machine only makes the wait longer, never wrong.
+        """
+        wait_for_mathjax(self.page)
+        self.page.evaluate(LOAD_IMAGES)
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")
+        deadline = time.monotonic() + timeout
+        while self.pending:  # requests events arrive while Playwright waits
+            assert time.monotonic() < deadline, f"requests still open: {[r.url for r in self.pending]}"
+            self.page.wait_for_timeout(20)
 
     def outside_requests(self) -> list[str]:
         return [u for u in self.requests
@@ -177,7 +201,7 @@ def test_page_loads_only_from_the_site_without_errors(visit, docname):
     page = visit.open(f"{docname}.html")
     wait_for_mathjax(page)
     broken = page.evaluate(LOAD_IMAGES)
-    page.wait_for_load_state("networkidle")
+    visit.settle()
     assert visit.outside_requests() == [], "requests leaving the site"
     assert visit.failures == [], "requests that failed"
     assert visit.errors == [], "console errors"
@@ -319,9 +343,8 @@ def test_screenshot_fits_the_screen(visit, docname, size):
     page.set_viewport_size(viewport)
     visit.open(f"{docname}.html")
     page.evaluate("() => localStorage.clear()")  # a first visit: the default (light) theme
-    page.reload(wait_until="networkidle")
-    wait_for_mathjax(page)
-    page.evaluate(LOAD_IMAGES)
+    page.reload(wait_until="load")
+    visit.settle()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     stem = docname.split("/")[-1]
     page.screenshot(path=SCREENSHOTS / f"{stem}-{size}.png")
@@ -382,3 +405,91 @@ def test_downloaded_notebook_runs_and_prints_what_the_page_shows(visit, docname,
     changed = [i for i, (a, b) in enumerate(zip(published, rerun, strict=True)) if not same_up_to_rounding(a, b)]
     first = f"\npublished: {published[changed[0]][:500]!r}\nrerun:     {rerun[changed[0]][:500]!r}" if changed else ""
     assert changed == [], f"code cells whose output differs from the published notebook: {changed}{first}"
+
+
+# --- icons --------------------------------------------------------------------------
+
+MODES = ["light", "dark"]
+
+
+def set_mode(page, mode: str) -> None:
+    """Show the page in a colour mode, as the theme switch does (data-mode and data-theme)."""
+    page.evaluate("(mode) => { const d = document.documentElement.dataset; d.mode = mode; d.theme = mode; }", mode)
+    # The theme fades colours in: judge them once every transition has ended.
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))).then(() => true)")
+
+
+VISIBLE_ICONS = """() => Array.from(document.querySelectorAll('i[class*="fa-"]'))
+  .filter(i => { const r = i.getBoundingClientRect(); return r.width > 0 && r.height > 0
+                 && getComputedStyle(i).visibility === 'visible'; })
+  .map((i, n) => { i.dataset.iconProbe = n;
+    const before = getComputedStyle(i, '::before');
+    return {probe: n, icon: i.className, width: parseFloat(before.width), height: parseFloat(before.height),
+            mask: before.webkitMaskImage || before.maskImage, control: !!i.closest('button, a')}; })"""
+
+
+def drawn_pixels(png: bytes) -> int:
+    """Pixels of a screenshot that differ clearly from its most common colour (the background)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    pixels = list(image.getdata())
+    background = max(set(pixels), key=pixels.count)
+    return sum(1 for p in pixels if sum(abs(a - b) for a, b in zip(p, background, strict=True)) > 96)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_buttons_show_their_icons_without_font_awesomes_script(visit, mode):
+    """Every icon the chapter page shows is drawn (not a blank box), and fontawesome.js is not loaded."""
+    page = visit.open("book/scratch/training.html")
+    set_mode(page, mode)
+    visit.settle()
+    assert not any("fontawesome" in u for u in visit.requests), "fontawesome.js is still loaded"
+    icons = page.evaluate(VISIBLE_ICONS)
+    names = {c for i in icons for c in i["icon"].split() if c.startswith("fa-")}
+    for needed in ("fa-magnifying-glass", "fa-bars", "fa-download", "fa-expand"):
+        assert needed in names, f"no visible {needed} icon in {mode} mode"
+    assert {"fa-sun", "fa-moon", "fa-circle-half-stroke"} & names, "the theme switch shows no icon"
+    blank = []
+    for icon in icons:
+        where = f"{icon['icon']} ({mode})"
+        assert icon["width"] > 0 and icon["height"] > 0, f"{where} has no size"
+        assert "data:image/svg+xml" in icon["mask"], f"{where} has no icon drawing"
+        shot = page.locator(f'[data-icon-probe="{icon["probe"]}"]').screenshot()
+        if drawn_pixels(shot) < 8:
+            blank.append(where)
+    assert blank == [], f"icons drawn as blank boxes: {blank}"
+
+
+# --- accessibility --------------------------------------------------------------------
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+AUDITED = [*DOCNAMES, "genindex", "search"]
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical WCAG 2.1 A/AA findings of axe-core on the page as it is shown."""
+    import json
+
+    report = page.evaluate(f"() => axe.run(document, {json.dumps(AXE_OPTIONS)})")
+    return [f"{v['id']} ({v['impact']}): {', '.join(' '.join(n['target']) for n in v['nodes'][:8])}"
+            + (f" and {len(v['nodes']) - 8} more" if len(v["nodes"]) > 8 else "")
+            for v in report["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("docname", AUDITED)
+def test_page_meets_wcag_aa_in_light_and_dark_mode(visit, docname):
+    """axe-core finds nothing serious or critical on the page, in either colour mode."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page = visit.open(f"{docname}.html")
+    visit.settle()
+    page.evaluate(AXE_SCRIPT)
+    found = []
+    for mode in MODES:
+        set_mode(page, mode)
+        found += [f"[{mode}] {v}" for v in axe_violations(page)]
+    assert found == [], "accessibility violations:\n" + "\n".join(found)
