@@ -138,6 +138,7 @@ def first_visit_in_browser(html: Path) -> list[tuple[str, str, int]] | None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    server.handle_error = lambda *args: None  # the browser may drop a connection it no longer needs
     threading.Thread(target=server.serve_forever, daemon=True).start()
     fetched: list[tuple[str, str, int]] = []
     pending: set = set()
@@ -147,16 +148,10 @@ def first_visit_in_browser(html: Path) -> list[tuple[str, str, int]] | None:
                 "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"])
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("request", pending.add)
-            page.on("requestfailed", pending.discard)
-
-            def finished(request):
-                response = request.response()
-                size = len(response.body()) if response is not None and response.status < 300 else 0
-                fetched.append((urlsplit(request.url).path, asset_type(request.url, request.resource_type), size))
-                pending.discard(request)
-
-            page.on("requestfinished", finished)
+            done: list = []
+            page.on("request", lambda r: pending.add(r))
+            page.on("requestfailed", lambda r: pending.discard(r))
+            page.on("requestfinished", lambda r: (pending.discard(r), done.append(r)))
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html", wait_until="load")
             page.wait_for_url("**/book/index.html")
             page.wait_for_load_state("load")
@@ -167,6 +162,12 @@ def first_visit_in_browser(html: Path) -> list[tuple[str, str, int]] | None:
             deadline = time.monotonic() + 30
             while pending and time.monotonic() < deadline:
                 page.wait_for_timeout(20)
+            for request in done:  # served as files, uncompressed: a fetch costs the file's size
+                response = request.response()
+                path = unquote(urlsplit(request.url).path)
+                file = html / path.lstrip("/")
+                ok = response is not None and response.status < 300 and file.is_file()
+                fetched.append((path, asset_type(request.url, request.resource_type), file.stat().st_size if ok else 0))
             browser.close()
     finally:
         server.shutdown()
