@@ -1,10 +1,13 @@
 """scratchbook: the code of *Linear Regression from Scratch*, tangled from its chapters.
 
 Every module is generated; edit the chapter instead, then run `make tangle`.
+The version names the exact code: the book's pages say which version made their outputs.
 """
 
+__version__ = "0.1.0+g5c726832d5"
+
 from .conventions import use_book_style
-from .data import check_positive_int, synthetic_data
+from .data import synthetic_data
 from .minibatches import data_iter
 from .model import init_params, linreg, squared_loss, sgd
 from .training import DivergenceError, train
@@ -14,7 +17,6 @@ from .hyperparameters import stability_bound
 
 __all__ = [
     "use_book_style",
-    "check_positive_int",
     "synthetic_data",
     "data_iter",
     "init_params",

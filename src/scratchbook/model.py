@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 
 import torch
-from .data import check_positive_int
+from scratchbook.data import _check_positive_int
 
 
 def init_params(num_inputs: int, generator: torch.Generator | None = None, *,
@@ -30,7 +30,7 @@ def init_params(num_inputs: int, generator: torch.Generator | None = None, *,
 
     Defined in chapter "Model, loss and optimizer" (book/scratch/model.md).
     """
-    check_positive_int("num_inputs", num_inputs)
+    _check_positive_int("num_inputs", num_inputs)
     w = torch.normal(0, 0.01, (num_inputs, 1), generator=generator, dtype=dtype, device=device,
                      requires_grad=True)
     b = torch.zeros(1, dtype=dtype, device=device, requires_grad=True)
@@ -87,12 +87,13 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
         params: tensors with requires_grad=True whose .grad holds the gradient
             of the minibatch's summed loss (after backward()).
         lr: the learning rate, finite and >= 0.
-        batch_size: the number of examples the summed loss covers.
+        batch_size: the number of examples the summed loss covers (the real
+            size of the minibatch, len(y), when the last one is shorter).
 
     Defined in chapter "Model, loss and optimizer" (book/scratch/model.md).
     """
     params = list(params)
-    check_positive_int("batch_size", batch_size)
+    _check_positive_int("batch_size", batch_size)
     if not (math.isfinite(lr) and lr >= 0):
         raise ValueError(f"lr must be finite and non-negative, got {lr}")
     for i, param in enumerate(params):

@@ -6,9 +6,9 @@ From book/scratch/training.md: generated; edit the chapter instead, then run `ma
 import math
 
 import torch
-from .data import check_positive_int
 from .minibatches import data_iter
 from .model import init_params, linreg, sgd, squared_loss
+from scratchbook.data import _check_positive_int
 
 
 class DivergenceError(ValueError):
@@ -34,8 +34,8 @@ def train(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.03, batch_
           ) -> tuple[torch.Tensor, torch.Tensor, dict[str, list[float]]]:
     """Fit linreg to (features, labels) by minibatch SGD on the squared loss.
 
-    Each step: w, b <- w, b - lr/|B| * grad of the minibatch B's summed loss,
-    with |B| = batch_size except for a shorter last minibatch.
+    Each step: w, b <- w, b - lr / len(y) * grad of the minibatch's summed loss,
+    where len(y) = batch_size except for a shorter last minibatch.
 
     Args:
         features: X, shape (n, d).
@@ -60,7 +60,7 @@ def train(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.03, batch_
 
     Defined in chapter "Training" (book/scratch/training.md).
     """
-    check_positive_int("num_epochs", num_epochs)
+    _check_positive_int("num_epochs", num_epochs)
     if params is None:
         w, b = init_params(features.shape[1], generator=generator,
                            dtype=features.dtype, device=features.device)
