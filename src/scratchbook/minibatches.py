@@ -6,7 +6,7 @@ From book/scratch/minibatches.md: generated; edit the chapter instead, then run 
 from collections.abc import Iterator
 
 import torch
-from .data import check_positive_int
+from scratchbook.data import _check_positive_int
 
 
 def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor,
@@ -14,7 +14,9 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor,
     """Yield the examples in a random order, batch_size at a time.
 
     One pass visits every example once; the last batch holds the
-    n mod batch_size examples left over (if any).
+    n mod batch_size examples left over (if any). The order is drawn on the
+    generator's device (features' device without one), the batches are
+    indexed on features' device.
 
     Args:
         batch_size: examples per minibatch (at least 1).
@@ -28,12 +30,13 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor,
 
     Defined in chapter "Minibatches" (book/scratch/minibatches.md).
     """
-    check_positive_int("batch_size", batch_size)
+    _check_positive_int("batch_size", batch_size)
     num_examples = len(features)
     if len(labels) != num_examples:
         raise ValueError(f"features and labels must have the same length, "
                          f"got {num_examples} features and {len(labels)} labels")
-    indices = torch.randperm(num_examples, generator=generator)
+    device = features.device if generator is None else generator.device
+    indices = torch.randperm(num_examples, generator=generator, device=device).to(features.device)
     for i in range(0, num_examples, batch_size):
         batch_indices = indices[i:i + batch_size]  # the last slice may be short
         yield features[batch_indices], labels[batch_indices]

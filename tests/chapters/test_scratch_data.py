@@ -10,12 +10,18 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 
-from booktest import code_cells, figure_cell, glued_numbers, png_count, text
+import scratchbook
+from booktest import ROOT, code_cells, figure_cell, glued_numbers, png_count, text
+from booktools.chapters import read_chapter
 
 CHAPTERS = ["data", "minibatches"]
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 NOISE_FLOOR = 0.01 ** 2 / 2
+# The plain view of a function may be at most about 1.5 times d2l's (6 and 9 lines).
+PLAIN_MAX_LINES = {"synthetic_data": 9, "data_iter": 13}
+PLAIN_CHAPTER = {"synthetic_data": "data", "data_iter": "minibatches"}
 
 
 def docname(chapter: str) -> str:
@@ -40,6 +46,22 @@ def assert_one_png(c):
     assert png_count(c) == 1, "the figure cell should display exactly one image"
 
 
+def plain_cell(name: str):
+    """The chapter source's one visible, unsaved cell that defines `name`."""
+    chapter = read_chapter(ROOT / f"{docname(PLAIN_CHAPTER[name])}.md")
+    found = [c for c in chapter.cells if c.cell_type == "code"
+             and c.source.startswith(f"def {name}(")]
+    assert len(found) == 1, f"expected one plain cell defining {name}, found {len(found)}"
+    return found[0]
+
+
+def plain_function(name: str):
+    """The plain version of `name`, defined by running its chapter cell."""
+    namespace = {"torch": torch}
+    exec(plain_cell(name).source, namespace)
+    return namespace[name]
+
+
 # --- every chapter ------------------------------------------------------------
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -55,6 +77,51 @@ def test_glue_names_are_prefixed_with_the_chapter(glued, chapter):
     assert all(name.startswith(f"scratch_{chapter}_") for name in glued[chapter])
 
 
+# --- plain first -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(PLAIN_MAX_LINES))
+def test_plain_view_is_visible_and_short(name):
+    c = plain_cell(name)
+    tags = c.metadata.get("tags", [])
+    assert not {"hide-input", "remove-cell", "remove-input"} & set(tags), tags
+    assert len(c.source.strip().splitlines()) <= PLAIN_MAX_LINES[name]
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_MAX_LINES))
+def test_saved_version_follows_the_plain_one_collapsed(name):
+    cells = [c for c in read_chapter(ROOT / f"{docname(PLAIN_CHAPTER[name])}.md").cells
+             if c.cell_type == "code"]
+    i = next(i for i, c in enumerate(cells) if c.source.startswith(f"def {name}("))
+    saved = cells[i + 1]
+    assert saved.source.startswith("#@save") and f"def {name}(" in saved.source
+    assert "hide-input" in saved.metadata.get("tags", [])
+
+
+def test_plain_and_saved_synthetic_data_draw_the_same_examples():
+    plain = plain_function("synthetic_data")
+    for n in (1, 7, 1000):
+        a = plain(torch.tensor([2, -3.4]), 4.2, n, generator=torch.Generator().manual_seed(n))
+        b = scratchbook.synthetic_data(torch.tensor([2, -3.4]), 4.2, n, generator=torch.Generator().manual_seed(n))
+        assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
+    torch.manual_seed(3)
+    a = plain(torch.tensor([1.0, 0.5, -2.0]), -1.0, 20)
+    torch.manual_seed(3)
+    b = scratchbook.synthetic_data(torch.tensor([1.0, 0.5, -2.0]), -1.0, 20)
+    assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("batch_size", [1, 10, 64, 1500])
+def test_plain_and_saved_data_iter_yield_the_same_batches(batch_size):
+    plain = plain_function("data_iter")
+    features, labels = scratchbook.synthetic_data(torch.tensor([2, -3.4]), 4.2, 1000,
+                                                  generator=torch.Generator().manual_seed(0))
+    a = list(plain(batch_size, features, labels, generator=torch.Generator().manual_seed(1)))
+    b = list(scratchbook.data_iter(batch_size, features, labels, generator=torch.Generator().manual_seed(1)))
+    assert len(a) == len(b)
+    for (Xa, ya), (Xb, yb) in zip(a, b, strict=True):
+        assert torch.equal(Xa, Xb) and torch.equal(ya, yb)
+
+
 # --- data -----------------------------------------------------------------------
 
 def test_data_has_1000_examples_of_two_features_and_column_labels(nbs):
@@ -65,6 +132,12 @@ def test_data_has_1000_examples_of_two_features_and_column_labels(nbs):
 def test_data_first_example_printed_follows_the_model(nbs):
     x0, x1, y = numbers(text(nbs["data"], "print('features:', features[0], '\\nlabel:', labels[0])"))
     assert abs(2 * x0 - 3.4 * x1 + 4.2 - y) < 0.05
+
+
+def test_data_first_example_differs_from_the_model_by_its_noise(nbs, glued):
+    (diff,) = numbers(text(nbs["data"], "features[0] @ true_w + true_b - labels[0]"))
+    assert 0 < abs(diff) < 5 * 0.01  # within five standard deviations of the noise
+    assert glued["data"]["scratch_data_first_noise"] == pytest.approx(-diff, abs=1e-4)
 
 
 def test_data_scatter_figure_exists(nbs):
@@ -83,7 +156,46 @@ def test_data_exercise_spread_is_wider_around_the_first_feature(nbs):
     assert abs(spread_0 - 3.4) < 0.3 and abs(spread_1 - 2) < 0.3
 
 
+def test_data_exercise_flat_labels_broadcast_to_a_matrix_and_a_huge_loss(nbs, glued):
+    assert text(nbs["data"], "(y_hat - y).shape, loss_flat, loss_column").startswith("(torch.Size([10, 10]),")
+    flat, column = glued["data"]["scratch_data_loss_flat"], glued["data"]["scratch_data_loss_column"]
+    assert column < 3 * 0.01 ** 2  # the square of the noise
+    assert flat > 1  # of the order of the labels' spread
+
+
 # --- minibatches -----------------------------------------------------------------
+
+def test_minibatches_d2l_version_runs_and_is_not_reproduced_by_torch_seed(nbs):
+    assert text(nbs["minibatches"], "X, y = next(data_iter(10, features, labels))") == \
+        "(torch.Size([10, 2]), torch.Size([10, 1]))"
+    assert text(nbs["minibatches"], "torch.equal(first, again)") == "False"
+
+
+def test_minibatches_loss_figure_exists(nbs):
+    assert_one_png(figure_cell(nbs["minibatches"], "fig-minibatches-loss"))
+
+
+def test_minibatches_batch_losses_average_to_the_full_loss(glued):
+    g = glued["minibatches"]
+    assert abs(g["scratch_minibatches_epoch_mean_10"] - g["scratch_minibatches_full_loss"]) < \
+        1e-4 * g["scratch_minibatches_full_loss"]
+
+
+def test_minibatches_larger_batches_spread_less_by_about_sqrt_10(glued):
+    g = glued["minibatches"]
+    assert g["scratch_minibatches_spread_100"] < g["scratch_minibatches_spread_10"]
+    assert abs(g["scratch_minibatches_spread_ratio"] - 10 ** 0.5) < 0.5
+    assert g["scratch_minibatches_spread_10"] > 0.1 * g["scratch_minibatches_full_loss"]  # each batch is off
+
+
+def test_minibatches_exercise_unshuffled_sorted_batches_climb_and_shuffled_ones_stay_central(nbs):
+    line = "print('mean label per batch, unshuffled:', ' '.join(f'{m:5.1f}' for m in unshuffled.tolist()))"
+    out = text(nbs["minibatches"], line)
+    unshuffled_line, shuffled_line = out.splitlines()[:2]
+    unshuffled, shuffled = numbers(unshuffled_line), numbers(shuffled_line)
+    assert len(unshuffled) == len(shuffled) == 10
+    assert unshuffled == sorted(unshuffled) and unshuffled[-1] - unshuffled[0] > 10
+    assert max(shuffled) - min(shuffled) < (unshuffled[-1] - unshuffled[0]) / 5
 
 def test_minibatches_advanced_indexing_keeps_order_and_repeats(nbs):
     rows = text(nbs["minibatches"], "features[batch_indices]")

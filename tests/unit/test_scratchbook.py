@@ -6,10 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from scratchbook import check_positive_int, data_iter, init_params, linreg, sgd, squared_loss, synthetic_data, train
+import scratchbook
+from scratchbook import data_iter, init_params, linreg, sgd, squared_loss, synthetic_data, train
+from scratchbook.data import _check_positive_int
 
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; this machine has none")
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -21,18 +24,28 @@ def data():
     return synthetic_data(TRUE_W, TRUE_B, 1000, generator=gen(0))
 
 
-# --- check_positive_int -------------------------------------------------------
+# --- _check_positive_int ------------------------------------------------------
 
 @pytest.mark.parametrize("value", [0, -3])
 def test_check_positive_int_rejects_values_below_one(value):
     with pytest.raises(ValueError, match="count"):
-        check_positive_int("count", value)
+        _check_positive_int("count", value)
 
 
 @pytest.mark.parametrize("value", [2.0, "10", True, None])
 def test_check_positive_int_rejects_non_integers(value):
     with pytest.raises(TypeError, match="count"):
-        check_positive_int("count", value)
+        _check_positive_int("count", value)
+
+
+@pytest.mark.parametrize("value", [1, 7])
+def test_check_positive_int_accepts_positive_integers(value):
+    assert _check_positive_int("count", value) is None
+
+
+def test_check_positive_int_is_private_not_exported():
+    assert "_check_positive_int" not in scratchbook.__all__
+    assert not hasattr(scratchbook, "_check_positive_int")
 
 
 # --- synthetic_data ---------------------------------------------------------
@@ -83,6 +96,28 @@ def test_synthetic_data_rejects_num_examples_below_one(n):
 def test_synthetic_data_rejects_a_fractional_num_examples():
     with pytest.raises(TypeError, match="num_examples"):
         synthetic_data(TRUE_W, TRUE_B, 10.5)
+
+
+def test_synthetic_data_keeps_the_float64_dtype_of_w():
+    X, y = synthetic_data(TRUE_W.double(), TRUE_B, 7, generator=gen())
+    assert X.dtype == y.dtype == torch.float64
+
+
+def test_synthetic_data_uses_the_default_dtype_for_integer_weights():
+    X, y = synthetic_data(torch.tensor([2, -3]), TRUE_B, 7, generator=gen())
+    assert X.dtype == y.dtype == torch.get_default_dtype()
+
+
+@CUDA
+def test_synthetic_data_draws_on_the_device_of_w():
+    X, y = synthetic_data(TRUE_W.cuda(), TRUE_B, 7, generator=torch.Generator("cuda").manual_seed(0))
+    assert X.device.type == y.device.type == "cuda"
+
+
+def test_synthetic_data_rejects_a_generator_on_another_device_than_w():
+    meta = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match=r"generator must be on w's device.*meta"):
+        synthetic_data(TRUE_W.to("meta"), TRUE_B, 7, generator=meta)
 
 
 # --- data_iter --------------------------------------------------------------
@@ -136,6 +171,21 @@ def test_data_iter_order_is_reproducible_with_the_same_global_seed(data):
 def test_data_iter_rejects_a_bad_batch_size(data, batch_size, error):
     with pytest.raises(error, match="batch_size"):
         next(data_iter(batch_size, *data))
+
+
+def test_data_iter_passes_float64_data_through(data):
+    X, y = next(data_iter(10, data[0].double(), data[1].double(), generator=gen()))
+    assert X.dtype == y.dtype == torch.float64
+
+
+@CUDA
+def test_data_iter_indexes_on_the_device_of_the_data_in_the_generators_order(data):
+    features, labels = data
+    on_cpu = [y for _, y in data_iter(10, features, labels, generator=gen(5))]
+    on_gpu = [y for _, y in data_iter(10, features.cuda(), labels.cuda(), generator=gen(5))]
+    assert all(v.device.type == "cuda" and torch.equal(u, v.cpu()) for u, v in zip(on_cpu, on_gpu, strict=True))
+    X, _ = next(data_iter(10, features.cuda(), labels.cuda()))
+    assert X.device.type == "cuda"
 
 
 def test_data_iter_rejects_features_and_labels_of_different_lengths():
