@@ -15,8 +15,9 @@
   written at the end of the build: one CSS mask (an inline SVG data URI, the
   path taken from the theme's own fontawesome.js, so the icons are exactly
   the theme's) per icon, painted in the text colour, so they follow the light
-  and dark themes. The font glyphs of the theme's Font Awesome CSS are turned
-  off, so no icon font is fetched either.
+  and dark themes. The webfont glyphs the theme's Font Awesome CSS would draw
+  in those ``<i>`` elements are turned off; the theme's own CSS-only icons
+  (admonition titles, breadcrumbs) still use its solid webfont, as before.
 - The book's own stylesheet and script (``book/_static/site/``: accessibility
   fixes to the theme's colours and button names, each explained beside it)
   are added to every page.
