@@ -1,11 +1,9 @@
-"""Conventions: seeds, figures and saved code.
+"""Conventions: seeds, saved code, figures and notation.
 
 From book/toolkit/conventions.md: generated; edit the chapter instead, then run `make tangle`.
 """
 
-import matplotlib.pyplot as plt
-
-BOOK_STYLE = {
+_BOOK_STYLE = {
     "figure.figsize": (5.0, 3.2),
     "figure.dpi": 100,
     "figure.facecolor": "white",
@@ -26,6 +24,8 @@ def use_book_style() -> None:
     White, opaque backgrounds (readable on a dark page), a 5 x 3.2 inch
     figure at 100 dpi and light grid lines.
 
-    Defined in chapter "Conventions: seeds, figures and saved code" (book/toolkit/conventions.md).
+    Defined in chapter "Conventions: seeds, saved code, figures and notation" (book/toolkit/conventions.md).
     """
-    plt.rcParams.update(BOOK_STYLE)
+    import matplotlib.pyplot as plt  # here, not at the top: importing the package draws nothing
+
+    plt.rcParams.update(_BOOK_STYLE)
