@@ -8,11 +8,14 @@ what a cell computes does.
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
-from booktest import cell, cell_outputs_text, code_cells, error_of, figure_cell, glued_values, text
+from booktest import ROOT, cell, cell_outputs_text, code_cells, error_of, figure_cell, glued_values, text
 
 CHAPTERS = {
     "normal": "torch.normal",
@@ -54,9 +57,22 @@ def page(book, chapter: str) -> str:
     return (book.html / f"{docname(chapter)}.html").read_text(encoding="utf-8")
 
 
+def glued_float(nb, name: str) -> float:
+    return float(glued_values(nb)[name])
+
+
+def one_line(s: str) -> str:
+    """Markdown with its line breaks folded, as a reader sees the sentences."""
+    return re.sub(r"\s*\n\s*", " ", s)
+
+
+# Every chapter of Part I, including the conventions, whose title names no API.
+PART_ONE = ["conventions", *CHAPTERS]
+
+
 @pytest.fixture(scope="module")
 def nbs(book):
-    return {chapter: book.notebook(docname(chapter)) for chapter in CHAPTERS}
+    return {chapter: book.notebook(docname(chapter)) for chapter in PART_ONE}
 
 
 # ---------------------------------------------------------------- every chapter
@@ -80,7 +96,7 @@ def test_page_cross_references_part_two(book, chapter):
     assert re.search(r'href="\.\./scratch/(data|minibatches|model|training)\.html', page(book, chapter))
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", PART_ONE)
 def test_no_cell_fails_unless_tagged_raises_exception(nbs, chapter):
     for c in code_cells(nbs[chapter]):
         raised = any(o.output_type == "error" for o in c.outputs)
@@ -93,7 +109,32 @@ def test_outputs_hold_no_memory_addresses(nbs, chapter):
         assert not re.search(r" at 0x[0-9a-f]+", cell_outputs_text(c)), c.source
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", PART_ONE)
+def test_glue_is_hidden_in_cells_that_only_glue(nbs, chapter):
+    # the reader sees the computation; the cell that hands its values to the prose is build-only
+    for c in code_cells(nbs[chapter]):
+        calls_glue = re.search(r"^glue\(", c.source, flags=re.M)
+        if calls_glue:
+            assert "remove-cell" in c.metadata.get("tags", []), c.source
+            lines = [line for line in c.source.splitlines() if line.strip()]
+            assert all(line.startswith("glue(") for line in lines), c.source
+
+
+@pytest.mark.parametrize("chapter", PART_ONE)
+def test_every_figure_has_a_caption_alt_text_and_a_reference(nbs, chapter):
+    nb = nbs[chapter]
+    prose = markdown(nb)
+    for c in code_cells(nb):
+        if not has_png(c) or "raises-exception" in c.metadata.get("tags", []):
+            continue  # a cell meant to fail shows the empty axes it made, which the prose explains
+        meta = c.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        assert figure.get("caption") and figure.get("name", "").startswith(f"fig-{chapter}-"), c.source
+        assert len(image.get("alt", "").split()) >= 8, f"{figure['name']} needs alt text that says what it shows"
+        assert f"{{numref}}`{figure['name']}`" in prose, figure["name"]
+
+
+@pytest.mark.parametrize("chapter", PART_ONE)
 def test_glued_values_are_the_ones_the_prose_quotes(nbs, chapter):
     nb = nbs[chapter]
     names = set(glued_values(nb))
@@ -116,6 +157,42 @@ def test_exercises_have_executed_solutions(nbs, chapter):
             solution_cells.append(c)
     assert len(solution_cells) >= 2
     assert all(c.outputs for c in solution_cells)
+
+
+# ---------------------------------------------------------------- conventions
+
+
+def test_conventions_seeding_again_restarts_the_sequence(nbs):
+    first, again = (cell_outputs_text(c).strip() for c in code_cells(nbs["conventions"])
+                    if c.source.strip().endswith("torch.manual_seed(0)\ntorch.rand(3)"))
+    assert len(numbers(first)) == 3 and first == again
+
+
+def test_conventions_notation_says_labels_are_a_column_and_indices_start_at_zero(nbs):
+    prose = one_line(markdown(nbs["conventions"]))
+    assert re.search(r"\| `y`, `labels` \| `\(n, 1\)` \|", prose)
+    assert "count from 1" in prose and "count from 0" in prose
+    assert "`torch.Generator`" in prose and "not Python generators" in prose
+
+
+def fresh_python(code: str) -> str:
+    """What `code` prints in a new interpreter that imports this checkout's package."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=env, cwd=ROOT).stdout
+
+
+def test_importing_the_package_does_not_import_pyplot():
+    # the book style is applied on demand; code that never draws pays nothing for it
+    assert fresh_python("import sys, scratchbook; print('matplotlib.pyplot' in sys.modules)").split() == ["False"]
+    # and the style function still imports it when called
+    code = "import sys, scratchbook; scratchbook.use_book_style(); print('matplotlib.pyplot' in sys.modules)"
+    assert fresh_python(code).split() == ["True"]
+
+
+def test_book_style_settings_are_private():
+    code = "import scratchbook; print('BOOK_STYLE' in dir(scratchbook), '_BOOK_STYLE' in scratchbook.__all__)"
+    assert fresh_python(code).split() == ["False", "False"]
 
 
 # ---------------------------------------------------------------- torch.normal
@@ -157,18 +234,50 @@ def test_normal_sample_statistics_match_arguments(nbs):
     assert abs(mean - 2) < 4 * std_error
     assert std == pytest.approx(3, rel=0.02)
     assert float(values["normal_within_one_std"]) == pytest.approx(68.27, abs=1.0)
+    # the prose: the mean is this many standard errors away, "the kind of difference to expect"
+    assert float(values["normal_mean_errors"]) == pytest.approx(abs(mean - 2) / std_error)
+    assert float(values["normal_mean_errors"]) < 3
+
+
+def test_normal_histogram_follows_the_density_everywhere(nbs):
+    values = glued_values(nbs["normal"])
+    peak = float(values["normal_peak_density"])
+    assert peak == pytest.approx(1 / (3 * math.sqrt(2 * math.pi)))
+    assert float(values["normal_hist_max_gap"]) < 0.05 * peak
 
 
 def test_normal_second_argument_is_standard_deviation(nbs):
     values = glued_values(nbs["normal"])
     assert float(values["normal_noise_std"]) == pytest.approx(0.01, rel=0.02)
     assert float(values["normal_too_small_std"]) == pytest.approx(0.0001, rel=0.02)
+    assert float(values["normal_std_ratio"]) == pytest.approx(100, rel=0.05)  # "a hundred times smaller"
+
+
+def test_normal_exercises_variance_row_means_and_standard_error(nbs):
+    nb = nbs["normal"]
+    (variance,) = numbers(text(nb, "torch.normal(0, 2, size=(100_000,)).var()"))
+    assert abs(variance - 4) < 0.1  # close to 4, not 2
+    *_, low, middle, high = numbers(text(nb, "draws.shape, draws.mean(dim=1)"))
+    assert [round(v) for v in (low, middle, high)] == [-5, 0, 5]
+    out = text(nb, "for size in [100, 10_000, 100_000]:")
+    rows = re.findall(r"rms \|mean - 2\| = ([\d.]+), 3/sqrt\(n\) = ([\d.]+)", out)
+    assert len(rows) == 3
+    for rms, expected in rows:  # "within a fifth of 3/sqrt(n) at every size"
+        assert 0.8 < float(rms) / float(expected) < 1.2
 
 
 def test_normal_histogram_figure_is_drawn(nbs):
     c = figure_cell(nbs["normal"], "fig-normal-hist")
     assert has_png(c)
     assert "density=True" in c.source
+
+
+def test_normal_quotes_the_calls_part_two_makes(book, nbs):
+    data = "\n".join(c.source for c in code_cells(book.notebook("book/scratch/data")))
+    prose = one_line(markdown(nbs["normal"]))
+    for call in ["torch.normal(0, 1, (num_examples, len(w)), generator=generator)",
+                 "torch.normal(0, 0.01, y.shape, generator=generator)"]:
+        assert call in data and f"`{call}`" in prose, call
 
 
 def test_normal_initial_weights_are_a_tracked_column(nbs):
@@ -243,6 +352,8 @@ def test_arange_exercise_lists_only_ends_whose_quotient_rounds_up(nbs):
     assert "1.3" in [end for end, *_ in rows]
     for _, length, k, quotient in rows:
         assert int(length) == int(k) + 1 and float(quotient) > int(k)
+    # "starting from 0 instead of 1, the ends all behave"
+    assert text(nbs["arange"], "[k for k in range(1, 11) if len(torch.arange(0, k / 10, 0.1)) != k]") == "[]"
 
 
 # ---------------------------------------------------------------- torch.randn
@@ -273,6 +384,8 @@ def test_randn_sample_columns_are_standard_normal(nbs):
     assert len(means) == len(stds) == 2
     assert all(abs(m) < 0.1 for m in means) and all(abs(s - 1) < 0.1 for s in stds)
     assert has_png(figure_cell(nbs["randn"], "fig-randn-cloud"))
+    # "most points within two units": for a standard normal in 2-D, P(r < 2) = 1 - exp(-2) ~ 86.5 %
+    assert float(values["randn_within_two"]) == pytest.approx(100 * (1 - math.exp(-2)), abs=3)
 
 
 def test_randn_seed_and_generator_reproduce_draws(nbs):
@@ -286,7 +399,7 @@ def test_randn_seed_and_generator_reproduce_draws(nbs):
 def test_randn_exercise_tail_fraction_matches_erfc(nbs):
     sample, exact = numbers(text(nbs["randn"], "z = torch.randn(100_000)"))
     assert exact == pytest.approx(0.0455, abs=1e-4)
-    assert sample == pytest.approx(exact, abs=0.003)
+    assert sample == pytest.approx(exact, abs=0.001)  # "to about three decimals"
 
 
 # ---------------------------------------------------------------- torch.matmul
@@ -315,6 +428,28 @@ def test_matmul_vector_versus_column_weights(nbs):
     assert text(nb, "pairwise = y_col - y_vec").startswith("(torch.Size([1000, 1000]), torch.Size([1000, 1]))")
 
 
+def test_matmul_figures_are_drawn(nbs):
+    assert has_png(figure_cell(nbs["matmul"], "fig-matmul-blocks"))
+    c = figure_cell(nbs["matmul"], "fig-matmul-pairwise")
+    assert has_png(c) and "small = y_col[:10] - y_vec[:10]" in c.source
+
+
+def test_matmul_small_broadcast_is_square_with_a_zero_diagonal(nbs):
+    nb = nbs["matmul"]
+    out = text(nb, "small.shape, small.diagonal().abs().max(), off_diagonal.abs().max()")
+    assert out.startswith("(torch.Size([10, 10]), tensor(0.), tensor(")
+    values = glued_values(nb)
+    assert int(values["matmul_off_diagonal"]) == 10 * 10 - 10
+    assert float(values["matmul_off_diagonal_max"]) > 1  # unrelated examples differ by whole units
+
+
+def test_matmul_describes_the_labels_part_two_makes(book, nbs):
+    data = "\n".join(c.source for c in code_cells(book.notebook("book/scratch/data")))
+    prose = one_line(markdown(nbs["matmul"]))
+    assert "X @ w + b" in data and "`X @ w + b`" in prose
+    assert "y.reshape(-1, 1)" in data and "column of shape `(n, 1)`" in prose
+
+
 def test_matmul_broadcasts_batch_dimensions(nbs):
     nb = nbs["matmul"]
     assert text(nb, "batched = batch_left @ batch_right") == "torch.Size([2, 5, 3, 6])"
@@ -334,6 +469,13 @@ def test_matmul_exercise_shapes(nbs):
     line = "(torch.randn(4) @ torch.randn(4, 2)).shape, (torch.randn(7, 1, 4) @ torch.randn(4)).shape"
     out = text(nbs["matmul"], line)
     assert out == "(torch.Size([2]), torch.Size([7, 1]))"
+
+
+def test_matmul_exercise_only_the_reshape_gives_the_mean_squared_error(nbs):
+    line = "((y_hat - y.reshape(y_hat.shape)) ** 2).mean(), ((y_hat - y) ** 2).mean()"
+    reshaped, broadcast = numbers(text(nbs["matmul"], line))
+    assert reshaped == pytest.approx(0.01, abs=1e-4)
+    assert broadcast > 10 * reshaped  # the pairwise spread swamps the error
 
 
 # ---------------------------------------------------------------- plt.scatter
@@ -360,5 +502,35 @@ def test_scatter_detached_tensors_plot(nbs):
     nb = nbs["scatter"]
     c = figure_cell(nb, "fig-scatter-detach")
     assert has_png(c) and ".detach().numpy()" in c.source
-    line = "detached.requires_grad, y_hat.requires_grad, torch.equal(detached, y_hat)"
+    # detached, still tracked, and the same memory: .detach() copies nothing
+    line = "detached.requires_grad, y_hat.requires_grad, detached.data_ptr() == y_hat.data_ptr()"
     assert text(nb, line) == "(False, True, True)"
+
+
+def test_scatter_untrained_predictions_are_tiny_next_to_the_feature(nbs):
+    values = glued_values(nbs["scatter"])
+    assert float(values["scatter_max_abs_y_hat"]) < 0.02 * float(values["scatter_feature_span"])
+
+
+def test_scatter_describes_how_the_data_chapter_plots(book, nbs):
+    data = book.notebook("book/scratch/data")
+    calls = [line.strip() for c in code_cells(data) for line in c.source.splitlines() if "ax.scatter(" in line]
+    assert calls
+    prose = one_line(markdown(nbs["scatter"]))
+    for call in calls:
+        options = re.findall(r"\b(s|alpha)=([\d.]+)", call)
+        assert f"`{', '.join(f'{k}={v}' for k, v in options)}`" in prose, call
+        assert ".numpy()" not in call  # the prose says the data chapter passes tensors as they are
+    assert "with no conversion" in prose
+
+
+def test_scatter_ohm_exercise_recovers_the_resistance(nbs):
+    nb = nbs["scatter"]
+    values = glued_values(nb)
+    assert float(values["scatter_ohm_r_hat"]) == pytest.approx(5, abs=0.2)
+    assert float(values["scatter_ohm_errors"]) < 3
+    out = text(nb, "R_hat = (current.T @ voltage / (current.T @ current)).item()")
+    r_hat, error, std_error = numbers(out)
+    assert error == pytest.approx(abs(r_hat - 5), abs=1e-3)
+    assert std_error == pytest.approx(0.1 / math.sqrt(sum((k / 20) ** 2 for k in range(21))), abs=1e-3)
+    assert has_png(figure_cell(nb, "fig-scatter-ex-ohm"))
