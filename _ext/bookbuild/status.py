@@ -20,6 +20,8 @@ from sphinx.util.docutils import SphinxDirective
 
 from bookbuild.cachekey import MARK, RECORD_VERSION
 
+NOT_USED = "not used"
+
 
 class versions_table(nodes.General, nodes.Element):
     """Placeholder for the table, filled in once every chapter has been read."""
@@ -40,7 +42,7 @@ def record_version(app, doctree) -> None:
         return
     for cell in nbformat.read(executed, as_version=4).cells:
         if cell.cell_type == "code" and cell.source.startswith(MARK):
-            found = "not used"
+            found = NOT_USED
             if RECORD_VERSION in cell.source:
                 results = [o for o in cell.get("outputs", []) if o.output_type == "execute_result"]
                 found = results[0]["data"]["text/plain"].strip("'\"") if results else "unknown"
@@ -77,8 +79,10 @@ def write_table(app, doctree, docname) -> None:
             continue
         title = app.env.titles[name].astext() if name in app.env.titles else name
         link = nodes.reference("", title, internal=True, refuri=app.builder.get_relative_uri(docname, name))
+        version = versions[name]
+        shown = nodes.Text(version) if version == NOT_USED else nodes.literal(text=version)
         body += nodes.row("", nodes.entry("", nodes.paragraph("", "", link)),
-                          nodes.entry("", nodes.paragraph("", "", nodes.literal(text=versions[name]))))
+                          nodes.entry("", nodes.paragraph("", "", shown)))
     for placeholder in placeholders:
         placeholder.replace_self(table.deepcopy())
 

@@ -6,8 +6,9 @@ import os
 import sqlite3
 
 import pytest
-from bookbuild.preexecute import available_cores, is_damaged, open_cache
 from jupyter_cache import get_cache
+
+from bookbuild.preexecute import available_cores, is_damaged, open_cache
 
 
 def test_workers_default_to_the_cores_this_process_may_use_not_the_hosts():
