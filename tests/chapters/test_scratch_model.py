@@ -146,6 +146,14 @@ def test_model_one_sgd_step_lowers_the_loss_and_zeroes_the_grad(nbs, glued):
     assert text(nbs["model"], "before.item(), after.item(), b.grad").endswith("tensor([0.]))")
 
 
+def test_model_gradient_figure_minibatch_step_differs_but_goes_downhill(nbs, glued):
+    assert_one_png(figure_cell(nbs["model"], "fig-model-gradients"))
+    assert 1 < glued["model"]["scratch_model_step_angle"] < 90
+    assert glued["model"]["scratch_model_step_length_ratio"] > 0
+    full = numbers(text(nbs["model"], "full_step, mini_step").split("tensor")[1])
+    assert full[0] > 0 > full[1]  # towards the true weights (2, -3.4) from (0.5, -1)
+
+
 def test_model_exercise_solutions_hold(nbs):
     assert text(nbs["model"], "sgd([w2, b2], lr=0.03, batch_size=1)") == "(True, True)"
     assert text(nbs["model"], "residual = (y_hat3 - y).detach()  # (10, 1)") == "(True, True)"
