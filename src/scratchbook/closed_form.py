@@ -20,8 +20,19 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         w: shape (d, 1).
         b: shape (1,).
 
+    Raises:
+        ValueError: the labels are not one per example, or the solver finds the
+            columns of A linearly dependent (the minimum is not unique).
+
     Defined in chapter "The closed form" (book/further/closed-form.md).
     """
+    if features.dim() != 2 or labels.numel() != len(features):
+        raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
+                         f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype)], dim=1)
-    theta = torch.linalg.lstsq(A, labels.reshape(-1, 1)).solution  # (d + 1, 1)
+    fit = torch.linalg.lstsq(A, labels.reshape(-1, 1))
+    if fit.rank.numel() and int(fit.rank) < A.shape[1]:  # CPU drivers report the rank
+        raise ValueError(f"the columns of [features, 1] are linearly dependent (rank "
+                         f"{int(fit.rank)} of {A.shape[1]}): the least-squares fit is not unique")
+    theta = fit.solution  # (d + 1, 1)
     return theta[:-1], theta[-1]
