@@ -69,7 +69,8 @@ class WarningRecorder(logging.Handler):
         if getattr(record, "skip_warningsiserror", False) or self.suppressed(record):
             return
         where = self.where(getattr(record, "location", None))
-        message = f"{where}: {record.getMessage()}" if where else record.getMessage()
+        text = record.getMessage().removeprefix("WARNING: ")
+        message = f"{where}: {text}" if where else text
         if message not in self.messages:
             self.messages.append(message)
 
