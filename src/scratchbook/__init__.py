@@ -4,7 +4,7 @@ Every module is generated; edit the chapter instead, then run `make tangle`.
 The version names the exact code: the book's pages say which version made their outputs.
 """
 
-__version__ = "0.1.0+g5c726832d5"
+__version__ = "0.1.0+g0727fb9823"
 
 from .conventions import use_book_style
 from .data import synthetic_data
@@ -14,6 +14,7 @@ from .training import DivergenceError, train
 from .concise import linreg_net, train_concise
 from .closed_form import lstsq_fit
 from .hyperparameters import stability_bound
+from .real_data import train_val_split, standardize, r2_score
 
 __all__ = [
     "use_book_style",
@@ -29,4 +30,7 @@ __all__ = [
     "train_concise",
     "lstsq_fit",
     "stability_bound",
+    "train_val_split",
+    "standardize",
+    "r2_score",
 ]
