@@ -42,6 +42,7 @@ class TinyBook:
         self.root.mkdir()
         shutil.copytree(ROOT / "_ext", self.root / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(ROOT / "book" / "_static", self.root / "book" / "_static")
+        shutil.copytree(ROOT / "book" / "_templates" / "static", self.root / "book" / "_templates" / "static")
         for bib in (ROOT / "book").glob("*.bib"):
             shutil.copy(bib, self.root / "book" / bib.name)
         config = yaml.safe_load((ROOT / "_config.yml").read_text())

@@ -8,9 +8,10 @@
 - Font Awesome's JavaScript (``fontawesome.js``, 1.45 MB, every icon of Font
   Awesome Free) is not loaded: the pages show about fifteen icons. The theme
   has no option to leave it out (pydata-sphinx-theme writes the tag in its
-  ``static/webpack-macros.html``), so that one template is overridden, in
-  memory, by a copy of the theme's own that drops the line naming
-  fontawesome.js. The icons the built pages name (``fa-*`` classes, plus
+  ``static/webpack-macros.html``), so the book overrides that one template
+  the documented way, through ``templates_path``
+  (``book/_templates/static/webpack-macros.html`` imports the theme's own and
+  drops the line naming fontawesome.js). The icons the built pages name (``fa-*`` classes, plus
   those the theme's scripts add) are then drawn by ``book-icons.css``,
   written at the end of the build: one CSS mask (an inline SVG data URI, the
   path taken from the theme's own fontawesome.js, so the icons are exactly
@@ -24,8 +25,7 @@
 - Source maps, the dropped thebe files, fontawesome.js and TrueType fonts
   with a woff2 twin are removed.
 
-Events: ``config-inited`` (the book's static folder), ``builder-inited``
-(the template override), ``html-page-context`` (drop thebe),
+Events: ``config-inited`` (the book's static folder), ``html-page-context`` (drop thebe),
 ``build-finished`` (copy MathJax, write the icons, prune).
 """
 
@@ -47,17 +47,6 @@ SITE_STATIC = Path("book") / "_static" / "site"
 SITE_CSS = ["book-icons.css", "book.css"]
 SITE_JS = ["book.js"]
 
-# pydata-sphinx-theme's macros, less the <script> tag of fontawesome.js.
-WEBPACK_MACROS = "static/webpack-macros.html"
-WEBPACK_OVERRIDE = """\
-{%- import "!static/webpack-macros.html" as _theme with context -%}
-{% macro head_pre_assets() %}{{ _theme.head_pre_assets() }}{% endmacro %}
-{% macro head_js_preload() %}
-{%- for line in _theme.head_js_preload().split("\\n") if "fontawesome.js" not in line %}{{ line }}
-{% endfor -%}
-{% endmacro %}
-{% macro body_post() %}{{ _theme.body_post() }}{% endmacro %}
-"""
 
 # Icons the theme's scripts create at run time (not in the written HTML).
 SCRIPT_ICONS = {("solid", "xmark")}
@@ -88,18 +77,6 @@ def add_site_static(app, config) -> None:
     folder = Path(app.srcdir) / SITE_STATIC
     if folder.is_dir() and str(folder) not in config.html_static_path:
         config.html_static_path.append(str(folder))
-
-
-def override_webpack_macros(app) -> None:
-    """Put the fontawesome-less macros in front of the theme's (``!`` reaches the theme's own)."""
-    templates = getattr(app.builder, "templates", None)
-    environment = getattr(templates, "environment", None)
-    if environment is None:
-        return
-    import jinja2
-
-    environment.loader = jinja2.ChoiceLoader(
-        [jinja2.DictLoader({WEBPACK_MACROS: WEBPACK_OVERRIDE}), environment.loader])
 
 
 def fontawesome_icons(script: str) -> dict[tuple[str, str], tuple[int, int, str]]:
@@ -207,7 +184,6 @@ def finish(app, exception) -> None:
 
 def setup(app) -> None:
     app.connect("config-inited", add_site_static)
-    app.connect("builder-inited", override_webpack_macros)
     for name in SITE_CSS:
         app.add_css_file(name)
     for name in SITE_JS:

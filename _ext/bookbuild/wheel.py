@@ -79,6 +79,9 @@ def build_wheel(srcdir: Path, target: Path) -> Path:
 def finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    if not (Path(app.srcdir) / "pyproject.toml").exists():
+        logger.info("no pyproject.toml beside the book: the site ships no package wheel")
+        return
     target = Path(app.outdir) / FOLDER
     expected = target / wheel_name(app.config.scratchbook_version)
     if expected.exists():

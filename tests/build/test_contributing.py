@@ -60,7 +60,7 @@ def test_new_chapter_is_listed_after_the_chapters_of_its_folder():
 
 def test_chapter_made_by_make_chapter_builds_and_passes_the_checks_without_edits(tmp_path):
     tiny = TinyBook(tmp_path)
-    shutil.copytree(ROOT / "book" / "_templates", tiny.root / "book" / "_templates")
+    shutil.copytree(ROOT / "book" / "_templates", tiny.root / "book" / "_templates", dirs_exist_ok=True)
     shutil.copy(ROOT / "book/toolkit/conventions.md", tiny.write("book/toolkit/conventions.md", ""))
     tiny.toc("book/toolkit/conventions")
     tools = {**os.environ, "PYTHONPATH": str(tiny.root / "_ext")}
