@@ -3,12 +3,14 @@ chapters, checked on the executed notebooks and on the package."""
 
 from __future__ import annotations
 
+import datetime
 import math
+import time
 
 import pytest
 import torch
 
-from booktest import ROOT, code_cells, figure_cell, glued_numbers, png_count, text
+from booktest import ROOT, cell, cell_outputs_text, code_cells, error_of, figure_cell, glued_numbers, png_count, text
 from scratchbook import (
     lstsq_fit,
     r2_score,
@@ -358,3 +360,196 @@ def test_pipeline_runs_on_cuda():
     Z_train, Z_val = standardize(X_train, X_val)
     assert Z_train.device.type == Z_val.device.type == "cuda"
     assert r2_score(y_val, y_val) == 1.0
+
+
+# --- many processes --------------------------------------------------------
+
+MANY = "book/beyond/many-processes"
+
+
+@pytest.fixture
+def group_of_one():
+    """A gloo process group of this process alone, for calling the workers' functions directly."""
+    import torch.distributed as dist
+
+    from scratchbook import free_port
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1,
+                            timeout=datetime.timedelta(seconds=30))
+    yield dist
+    dist.destroy_process_group()
+
+
+def plain_cell_function(book, docname, name, namespace):
+    """Execute the chapter's unsaved cell that defines `name`; return the function."""
+    found = [c for c in code_cells(book.notebook(docname))
+             if f"def {name}(" in c.source and not c.source.startswith("#@save")]
+    assert len(found) == 1, f"expected one plain cell defining {name}"
+    exec(found[0].source, namespace)  # noqa: S102 - the chapter's own code
+    return namespace[name]
+
+
+def flat(w, b):
+    return torch.cat([w.detach().reshape(-1), b.detach().reshape(-1)])
+
+
+@pytest.fixture(scope="module")
+def small():
+    return synthetic_data(torch.tensor([2, -3.4]), 4.2, 200, generator=torch.Generator().manual_seed(0))
+
+
+def test_two_workers_take_the_steps_of_single_process_train_in_the_chapter(book):
+    g = numbers(book, MANY)
+    assert g["beyond_mp_num_steps"] == 300
+    assert g["beyond_mp_two_gap"] < 1e-6
+    assert g["beyond_mp_one_gap"] < 1e-6
+    assert g["beyond_mp_ranks_gap"] == 0  # both workers add the same two gradients
+    assert g["beyond_mp_path_gap"] < 1e-6
+    for line in text(book.notebook(MANY), "from scratchbook import train_allreduce").splitlines():
+        assert float(line.rsplit(" ", 1)[1]) < 1e-6, line
+
+
+def test_ddp_takes_the_steps_of_single_process_train_in_the_chapter(book):
+    assert numbers(book, MANY)["beyond_mp_ddp_gap"] < 1e-6
+
+
+def test_three_workers_and_unequal_sums_still_match_but_ddp_of_unequal_means_does_not(book):
+    g = numbers(book, MANY)
+    assert g["beyond_mp_three_gap"] < 1e-6
+    assert g["beyond_mp_unequal_gap"] < 1e-6
+    assert g["beyond_mp_unequal_ddp_gap"] > 100 * g["beyond_mp_unequal_gap"]
+    assert g["beyond_mp_unequal_ddp_gap"] < 0.01  # slightly different parameters, still converged
+
+
+def test_timings_are_glued_not_printed_and_communication_is_a_large_share(book):
+    g = numbers(book, MANY)
+    assert g["beyond_mp_epoch_one"] > 0 and g["beyond_mp_epoch_two"] > 0
+    assert 0.2 < g["beyond_mp_comm_share_two"] < 1
+    assert g["beyond_mp_comm_step_us"] > 0 and g["beyond_mp_compute_step_us"] > 0
+    assert g["beyond_mp_numbers_sent"] == 3 and g["beyond_mp_part_size"] == 5
+    timing_cell = cell(book.notebook(MANY), "timings = {}")
+    assert cell_outputs_text(timing_cell).strip() == ""
+
+
+def test_run_workers_refuses_a_notebook_function_in_the_chapter(book):
+    found = [c for c in code_cells(book.notebook(MANY)) if "raises-exception" in c.metadata.get("tags", [])]
+    assert len(found) == 1
+    assert "defined in __main__" in error_of(found[0]).evalue
+
+
+def test_many_processes_figure_is_drawn(book):
+    assert png_count(figure_cell(book.notebook(MANY), "fig-mp-paths")) == 1
+
+
+def test_plain_train_allreduce_agrees_with_the_saved_one(book, group_of_one, small):
+    from scratchbook import data_iter, init_params, linreg, sgd, squared_loss, train_allreduce
+
+    namespace = {"torch": torch, "dist": group_of_one, "data_iter": data_iter, "init_params": init_params,
+                 "linreg": linreg, "sgd": sgd, "squared_loss": squared_loss}
+    plain = plain_cell_function(book, MANY, "train_allreduce", namespace)
+    features, labels = small
+    w_p, b_p = plain(features, labels, 0.03, 10, 2, torch.Generator().manual_seed(2))
+    w_s, b_s, record = train_allreduce(features, labels, 0.03, 10, 2, torch.Generator().manual_seed(2))
+    assert torch.equal(flat(w_p, b_p), flat(w_s, b_s))
+    assert record["path"].shape == (2 * 20 + 1, 3)
+    assert torch.equal(record["path"][-1], flat(w_s, b_s))
+    w_t, b_t, _ = train(features, labels, 0.03, 10, 2, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(flat(w_s, b_s), flat(w_t, b_t))  # one worker is train
+
+
+def test_plain_train_ddp_agrees_with_the_saved_one(book, group_of_one, small):
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+
+    from scratchbook import data_iter, init_params, squared_loss, train_ddp
+
+    namespace = {"torch": torch, "dist": group_of_one, "data_iter": data_iter, "init_params": init_params,
+                 "squared_loss": squared_loss, "nn": nn, "DistributedDataParallel": DistributedDataParallel}
+    plain = plain_cell_function(book, MANY, "train_ddp", namespace)
+    features, labels = small
+    net_p = plain(features, labels, 0.03, 10, 2, torch.Generator().manual_seed(2))
+    net_s = train_ddp(features, labels, 0.03, 10, 2, torch.Generator().manual_seed(2))
+    assert torch.equal(net_p.weight, net_s.weight) and torch.equal(net_p.bias, net_s.bias)
+    w_t, b_t, _ = train(features, labels, 0.03, 10, 2, generator=torch.Generator().manual_seed(2))
+    assert (flat(net_s.weight, net_s.bias) - flat(w_t, b_t)).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("shares", [[3, 8], [5], [-1, 11]])
+def test_workers_reject_shares_that_do_not_split_the_batch(group_of_one, small, shares):
+    from scratchbook import train_allreduce, train_ddp
+
+    features, labels = small
+    for fn in (train_allreduce, train_ddp):
+        with pytest.raises(ValueError, match=r"shares must be 1 non-negative counts adding up to batch_size=10"):
+            fn(features, labels, 0.03, 10, 1, torch.Generator().manual_seed(0), shares)
+
+
+def test_workers_reject_explicit_shares_with_a_short_last_batch(group_of_one, small):
+    from scratchbook import train_allreduce
+
+    features, labels = small
+    with pytest.raises(ValueError, match="195 examples do not divide into batches of 10"):
+        train_allreduce(features[:195], labels[:195], 0.03, 10, 1, None, [10])
+
+
+@pytest.mark.parametrize("name", ["batch_size", "num_epochs"])
+def test_workers_reject_counts_below_one(group_of_one, small, name):
+    from scratchbook import train_allreduce, train_ddp
+
+    features, labels = small
+    for fn in (train_allreduce, train_ddp):
+        with pytest.raises(ValueError, match=name):
+            fn(features, labels, **{name: 0})
+
+
+def test_workers_need_a_process_group(small):
+    from scratchbook import train_allreduce, train_ddp
+
+    features, labels = small
+    for fn in (train_allreduce, train_ddp):
+        with pytest.raises(RuntimeError, match="init_process_group"):
+            fn(features, labels)
+
+
+def test_run_workers_rejects_functions_from_main_and_bad_counts():
+    from scratchbook import run_workers
+
+    def local():
+        return 0
+
+    local.__module__ = "__main__"
+    with pytest.raises(ValueError, match="'local' is defined in __main__"):
+        run_workers(local, 2)
+    with pytest.raises(ValueError, match="world_size must be at least 1, got 0"):
+        run_workers(math.sqrt, 0, 1.0)
+    with pytest.raises(TypeError, match="world_size must be an int"):
+        run_workers(math.sqrt, 2.0, 1.0)
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds, got 0"):
+        run_workers(math.sqrt, 1, 1.0, timeout=0)
+
+
+def test_two_spawned_workers_match_train(small):
+    from scratchbook import run_workers, train_allreduce
+
+    features, labels = small
+    results = run_workers(train_allreduce, 2, features, labels, 0.03, 10, 2, torch.Generator().manual_seed(5))
+    w, b, _ = train(features, labels, 0.03, 10, 2, generator=torch.Generator().manual_seed(5))
+    for w_k, b_k, record in results:
+        assert (flat(w_k, b_k) - flat(w, b)).abs().max() < 1e-6
+        assert record["comm_seconds"] > 0
+
+
+def test_run_workers_kills_a_stuck_worker_and_raises():
+    from scratchbook import run_workers
+
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="1 of 1 workers sent no result within 2 s"):
+        run_workers(time.sleep, 1, 60, timeout=2)
+    assert time.monotonic() - start < 30  # it did not wait for the sleep
+
+
+def test_run_workers_reports_a_failed_worker():
+    from scratchbook import run_workers
+
+    with pytest.raises(RuntimeError, match=r"rank: exit code \{0: 1\}"):
+        run_workers(math.sqrt, 1, -1.0, timeout=60)
