@@ -8,8 +8,9 @@
   itself, made to run anywhere: without the build's machinery (the hidden
   cache-key cell, ``myst_nb`` imports, ``glue`` calls and their outputs), with
   each cell's printed text in one piece (as the page shows it), and with a
-  first cell that installs what is missing: torch, matplotlib, and the
-  scratchbook wheel of exactly this build (from a folder above the notebook,
+  first cell that installs what is missing: torch, matplotlib, any other
+  pinned package the chapter imports (at its pin), and the scratchbook wheel
+  of exactly this build (from a folder above the notebook,
   as in the built site, or from ``html_baseurl``). With everything present it
   prints nothing; when it cannot install, it stops with one sentence and the
   command to run by hand.
@@ -58,7 +59,7 @@ def _wheel():
     return SITE + WHEEL if SITE else WHEEL
 
 
-_wanted = [spec for name, spec in [("torch", "torch==2.13.0"), ("matplotlib", "matplotlib")] if not _version(name)]
+_wanted = [spec for name, spec in {needs} if not _version(name)]
 if _version("scratchbook") != SCRATCHBOOK:
     _wanted.append(_wheel())
 if _wanted:
@@ -124,7 +125,45 @@ def without_build_code(source: str) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def runnable_notebook(nb, version: str, site: str):
+BASE_NEEDS = [("torch", "torch==2.13.0"), ("matplotlib", "matplotlib")]
+
+
+def chapter_needs(nb, requirements: Path) -> list[tuple[str, str]]:
+    """(module, pip requirement) for torch, matplotlib and each other pinned package the chapter imports."""
+    import importlib.metadata
+
+    from bookbuild.cachekey import pinned_names
+
+    pins = {}
+    if requirements.exists():
+        for line in requirements.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if "==" in line:
+                pins[line.split("==")[0].strip().lower()] = line
+    pinned = {name.lower() for name in pinned_names(requirements)}
+    modules = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    distributions = importlib.metadata.packages_distributions()
+    needs = list(BASE_NEEDS)
+    for module in sorted(modules - {"torch", "matplotlib", "scratchbook", "myst_nb"}):
+        for dist in distributions.get(module, []):
+            if dist.lower() in pinned:
+                needs.append((module, pins.get(dist.lower(), dist)))
+    return needs
+
+
+def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
     """The executed notebook as a reader downloads it: no build machinery, a set-up cell first."""
     import nbformat
     from myst_nb.core.utils import coalesce_streams
@@ -141,7 +180,7 @@ def runnable_notebook(nb, version: str, site: str):
         if cell.source.strip():
             cells.append(cell)
     setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=version, wheel=wheel_name(version),
-                                                        site=site, folder=FOLDER))
+                                                        site=site, folder=FOLDER, needs=needs))
     setup.metadata["tags"] = ["setup"]
     first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
     nb.cells = [*cells[:first_code], setup, *cells[first_code:]]
@@ -159,8 +198,9 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
     executed = executed_path(app, pagename)
     if doctree is None or not executed.exists():
         return
-    nb = runnable_notebook(nbformat.read(executed, as_version=4), app.config.scratchbook_version,
-                           site_downloads(app))
+    nb = nbformat.read(executed, as_version=4)
+    needs = chapter_needs(nb, Path(app.srcdir) / app.config.book_requirements)
+    nb = runnable_notebook(nb, app.config.scratchbook_version, site_downloads(app), needs)
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
@@ -172,11 +212,15 @@ def colab_button(app, pagename, templatename, context, doctree) -> None:
     notebook = context.get("bookbuild_notebook")
     if not notebook or not app.config.book_colab_url or "header_buttons" not in context:
         return
+    # a menu like the theme's own launch buttons: its image icons are sized for a menu, not the bar
     context["header_buttons"].append({
-        "type": "link", "text": "Colab", "label": "colab-button",
-        "tooltip": "Open this chapter's notebook in Colab",
-        "icon": "_static/images/logo_colab.png",
-        "url": app.config.book_colab_url.format(notebook=notebook),
+        "type": "group", "tooltip": "Run this chapter", "icon": "fas fa-rocket", "label": "launch-buttons",
+        "buttons": [{
+            "type": "link", "text": "Colab", "label": "colab-button",
+            "tooltip": "Open this chapter's notebook in Colab",
+            "icon": "_static/images/logo_colab.png",
+            "url": app.config.book_colab_url.format(notebook=notebook),
+        }],
     })
 
 

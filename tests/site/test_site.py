@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 import scratchbook
-from booktest import toc_docnames
+from booktest import ROOT, toc_docnames
 
-BIB = Path(__file__).resolve().parent.parent / "book" / "references.bib"
+BIB = ROOT / "book" / "references.bib"
 ABSOLUTE = re.compile(r"^(https?:)?//", re.I)
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 CSS_IMPORT = re.compile(r"@import\s+['\"]([^'\"]+)['\"]")
