@@ -109,7 +109,7 @@ def test_autograd_no_grad_update_keeps_the_leaf_and_records_nothing(nb):
 
 
 def test_autograd_reassignment_makes_a_non_leaf_whose_grad_stays_none(nb):
-    assert text(nb, "w.is_leaf, w.grad_fn").startswith("(False, <SubBackward0")
+    assert text(nb, "w.is_leaf, type(w.grad_fn).__name__") == "(False, 'SubBackward0')"
     out = text(nb, "print('old leaf .grad:', w_leaf.grad.reshape(-1))")
     assert "new w .grad: None" in out and "not a leaf Tensor" in out
     assert len(tensor_numbers(out.split("old leaf .grad:")[1])) == 2  # the gradient went to the old leaf
