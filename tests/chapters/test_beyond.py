@@ -204,6 +204,14 @@ def test_a_tiny_validation_fraction_of_the_data_leaves_no_validation_example(dia
         train_val_split(features, labels, 0.001)
 
 
+def test_training_part_is_standardized_exactly_and_the_validation_part_only_roughly(book):
+    train_line, val_line = text(book.notebook(REAL), "Z_train, Z_val = standardize(X_train, X_val)").splitlines()
+    assert float(train_line.split("means ")[1].split()[0]) < 1e-5
+    assert "stds 1.000 to 1.000" in train_line
+    low, high = (float(v) for v in val_line.split("means ")[1].split(",")[0].split(" to "))
+    assert max(abs(low), abs(high)) > 0.05
+
+
 def test_chapter_split_sizes_match_the_data(book):
     g = numbers(book, REAL)
     assert g["beyond_real_n"] == 442
@@ -423,6 +431,11 @@ def test_two_workers_take_the_steps_of_single_process_train_in_the_chapter(book)
 
 def test_ddp_takes_the_steps_of_single_process_train_in_the_chapter(book):
     assert numbers(book, MANY)["beyond_mp_ddp_gap"] < 1e-6
+
+
+def test_three_workers_split_ten_examples_four_three_three_in_the_exercise(book):
+    first = text(book.notebook(MANY), "print([len(part) for part in torch.arange(10).tensor_split(3)])")
+    assert first.splitlines()[0] == "[4, 3, 3]"
 
 
 def test_three_workers_and_unequal_sums_still_match_but_ddp_of_unequal_means_does_not(book):
