@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -116,10 +115,10 @@ def reruns(book, clean_python, tmp_path_factory):
     site = site_copy(book, tmp_path_factory.mktemp("site"))
     docnames = chapters_with_code()
     paths = {d: site / "_sources" / f"{d}.ipynb" for d in docnames}
-    first, rest = docnames[0], docnames[1:]
-    results = {first: run(clean_python, paths[first])}  # installs the wheel, alone
-    with ThreadPoolExecutor(2) as pool:
-        results.update(zip(rest, pool.map(lambda d: run(clean_python, paths[d]), rest), strict=True))
+    # One at a time, as a learner runs them; the first installs the wheel. (Run two at a
+    # time, a set-up cell once found the package missing halfway through the run.)
+    first = docnames[0]
+    results = {d: run(clean_python, paths[d]) for d in docnames}
     return {d: (downloaded(book, d), results[d]) for d in docnames}, first
 
 
