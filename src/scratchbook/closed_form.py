@@ -29,7 +29,7 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
     if features.dim() != 2 or labels.numel() != len(features):
         raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
-    A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype)], dim=1)
+    A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
     fit = torch.linalg.lstsq(A, labels.reshape(-1, 1))
     if fit.rank.numel() and int(fit.rank) < A.shape[1]:  # CPU drivers report the rank
         raise ValueError(f"the columns of [features, 1] are linearly dependent (rank "

@@ -21,6 +21,6 @@ def stability_bound(features: torch.Tensor) -> float:
 
     Defined in chapter "Hyperparameters" (book/further/hyperparameters.md).
     """
-    A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype)], dim=1)
+    A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
     H = A.T @ A / len(A)  # (d + 1, d + 1), the Hessian of the loss
     return 2 / float(torch.linalg.eigvalsh(H).max())
