@@ -22,10 +22,13 @@
 - The book's own stylesheet and script (``book/_static/site/``: accessibility
   fixes to the theme's colours and button names, each explained beside it)
   are added to every page.
+- A page with no formula of its own does not load MathJax (Sphinx loads it
+  on a page whose toctree includes formulas: the landing page).
 - Source maps, the dropped thebe files, fontawesome.js and TrueType fonts
   with a woff2 twin are removed.
 
-Events: ``config-inited`` (the book's static folder), ``html-page-context`` (drop thebe),
+Events: ``config-inited`` (the book's static folder), ``html-page-context`` (drop thebe; priority
+600, drop MathJax where no formula needs it),
 ``build-finished`` (copy MathJax, write the icons, prune).
 """
 
@@ -182,6 +185,32 @@ def finish(app, exception) -> None:
         prune_static(outdir)
 
 
+def drop_unused_mathjax(app, pagename, templatename, context, doctree) -> None:
+    """Leave MathJax (1.1 MB) out of a page that has no formula of its own.
+
+    Sphinx loads it on every page whose toctree includes a page with
+    formulas, so the landing page, which includes every chapter, loaded it
+    for nothing. A page keeps it when its own document has math, or has
+    notebook cells (their outputs may hold LaTeX).
+    """
+    from docutils import nodes
+
+    if doctree is None or "script_files" not in context:
+        return
+    if any(True for _ in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))):
+        return
+    if any(True for _ in doctree.findall(lambda n: "cell" in n.get("classes", ()) if isinstance(n, nodes.Element)
+                                         else False)):
+        return
+
+    def not_mathjax(asset) -> bool:
+        name = str(getattr(asset, "filename", asset) or "")
+        body = getattr(asset, "attributes", {}).get("body", "") or ""
+        return "mathjax" not in name.lower() and "MathJax" not in body
+
+    context["script_files"] = [a for a in context["script_files"] if not_mathjax(a)]
+
+
 def setup(app) -> None:
     app.connect("config-inited", add_site_static)
     for name in SITE_CSS:
@@ -189,4 +218,5 @@ def setup(app) -> None:
     for name in SITE_JS:
         app.add_js_file(name, loading_method="defer")
     app.connect("html-page-context", drop_thebe)
+    app.connect("html-page-context", drop_unused_mathjax, priority=600)  # after sphinx.ext.mathjax adds it
     app.connect("build-finished", finish)

@@ -194,3 +194,10 @@ def test_every_citation_resolves(book):
         if bad:
             empty[str(page.relative_to(book.html))] = len(bad)
     assert empty == {}
+
+
+def test_a_page_without_formulas_does_not_load_mathjax(book):
+    """The landing page has no formula, so a first visit does not download MathJax's 1.1 MB."""
+    page = book.html / "book" / "index.html"
+    assert 'class="math' not in page.read_text(encoding="utf-8")
+    assert not [u for u in parse(page).loaded if "mathjax" in u.lower()]
