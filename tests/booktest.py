@@ -119,6 +119,11 @@ def toc_docnames() -> list[str]:
     return [p.relative_to(ROOT).with_suffix("").as_posix() for p in toc_files(ROOT)]
 
 
+def chapter_docnames() -> list[str]:
+    """The toc documents that are notebooks (have code cells), in reading order."""
+    return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
+
+
 def code_cells(nb) -> list:
     return [c for c in nb.cells if c.cell_type == "code"]
 
@@ -156,3 +161,15 @@ def same_up_to_rounding(a: str, b: str, tol: float = 1e-5) -> bool:
         return False
     pairs = zip(FLOAT.findall(a), FLOAT.findall(b), strict=True)
     return all(abs(float(x) - float(y)) <= tol * max(1.0, abs(float(x))) for x, y in pairs)
+
+
+DECIMAL = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
+
+
+def decimals(s: str) -> list[float]:
+    """The decimal numbers in a printed text, in order."""
+    return [float(m) for m in DECIMAL.findall(s)]
+
+
+def assert_one_png(c) -> None:
+    assert png_count(c) == 1, "the figure cell should display exactly one image"

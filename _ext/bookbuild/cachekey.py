@@ -49,20 +49,26 @@ CELL = """
 RECORD_VERSION = "__import__('scratchbook').__version__"
 
 
-def pinned_names(requirements: Path) -> list[str]:
-    """The distribution names a requirements file asks for, in its order."""
-    names = []
+def pins(requirements: Path) -> dict[str, str]:
+    """Each distribution a requirements file asks for, in its order: name -> the requirement as written."""
+    found = {}
     if not requirements.exists():
-        return names
+        return found
     for line in requirements.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
         try:
-            names.append(Requirement(line).name)
+            requirement = Requirement(line)
         except InvalidRequirement:
             continue
-    return names
+        found[requirement.name] = str(requirement)
+    return found
+
+
+def pinned_names(requirements: Path) -> list[str]:
+    """The distribution names a requirements file asks for, in its order."""
+    return list(pins(requirements))
 
 
 def environment(requirements: Path) -> str:

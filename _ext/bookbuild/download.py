@@ -28,6 +28,7 @@ after the theme's own buttons, for the Colab button).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from bookbuild.cachekey import MARK
@@ -130,17 +131,9 @@ BASE_NEEDS = [("torch", "torch==2.13.0"), ("matplotlib", "matplotlib")]
 
 def chapter_needs(nb, requirements: Path) -> list[tuple[str, str]]:
     """(module, pip requirement) for torch, matplotlib and each other pinned package the chapter imports."""
-    import importlib.metadata
+    from bookbuild.cachekey import pins
 
-    from bookbuild.cachekey import pinned_names
-
-    pins = {}
-    if requirements.exists():
-        for line in requirements.read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if "==" in line:
-                pins[line.split("==")[0].strip().lower()] = line
-    pinned = {name.lower() for name in pinned_names(requirements)}
+    pinned = {name.lower(): spec for name, spec in pins(requirements).items()}
     modules = set()
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -154,13 +147,20 @@ def chapter_needs(nb, requirements: Path) -> list[tuple[str, str]]:
                 modules |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.add(node.module.split(".")[0])
-    distributions = importlib.metadata.packages_distributions()
     needs = list(BASE_NEEDS)
     for module in sorted(modules - {"torch", "matplotlib", "scratchbook", "myst_nb"}):
-        for dist in distributions.get(module, []):
+        for dist in installed_distributions().get(module, []):
             if dist.lower() in pinned:
-                needs.append((module, pins.get(dist.lower(), dist)))
+                needs.append((module, pinned[dist.lower()]))
     return needs
+
+
+@functools.cache
+def installed_distributions() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions providing it (read once: it scans every one)."""
+    import importlib.metadata
+
+    return importlib.metadata.packages_distributions()
 
 
 def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from booktest import ROOT, toc_docnames
+from booktest import ROOT, chapter_docnames
 from booktools.chapters import read_chapter
 
-CHAPTERS = [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
+CHAPTERS = chapter_docnames()
 
 
 def calls_glue(source: str) -> bool:

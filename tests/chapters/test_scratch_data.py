@@ -7,17 +7,15 @@ cell computes does.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import torch
 
 import scratchbook
-from booktest import ROOT, code_cells, figure_cell, glued_numbers, png_count, text
+from booktest import ROOT, assert_one_png, code_cells, figure_cell, glued_numbers, text
+from booktest import decimals as numbers
 from booktools.chapters import read_chapter
 
 CHAPTERS = ["data", "minibatches"]
-NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 NOISE_FLOOR = 0.01 ** 2 / 2
 # The plain view of a function may be at most about 1.5 times d2l's (6 and 9 lines).
 PLAIN_MAX_LINES = {"synthetic_data": 9, "data_iter": 13}
@@ -36,14 +34,6 @@ def nbs(book):
 @pytest.fixture(scope="module")
 def glued(nbs):
     return {chapter: glued_numbers(nbs[chapter]) for chapter in CHAPTERS}
-
-
-def numbers(s: str) -> list[float]:
-    return [float(m) for m in NUMBER.findall(s)]
-
-
-def assert_one_png(c):
-    assert png_count(c) == 1, "the figure cell should display exactly one image"
 
 
 def plain_cell(name: str):

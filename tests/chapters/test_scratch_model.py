@@ -13,10 +13,10 @@ import pytest
 import torch
 
 import scratchbook
-from booktest import cell, code_cells, error_of, figure_cell, glued_numbers, png_count, text
+from booktest import assert_one_png, cell, code_cells, error_of, figure_cell, glued_numbers, text
+from booktest import decimals as numbers
 
 CHAPTERS = ["model", "training"]
-NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 NOISE_FLOOR = 0.01 ** 2 / 2
 
 
@@ -32,14 +32,6 @@ def nbs(book):
 @pytest.fixture(scope="module")
 def glued(nbs):
     return {chapter: glued_numbers(nbs[chapter]) for chapter in CHAPTERS}
-
-
-def numbers(s: str) -> list[float]:
-    return [float(m) for m in NUMBER.findall(s)]
-
-
-def assert_one_png(c):
-    assert png_count(c) == 1, "the figure cell should display exactly one image"
 
 
 # --- every chapter ------------------------------------------------------------

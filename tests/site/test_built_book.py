@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from bookbuild.cachekey import MARK
-from booktest import ROOT, STATUS_FILE, toc_docnames
+from booktest import ROOT, STATUS_FILE, chapter_docnames, toc_docnames
 from booktools.chapters import code_sources
 from booktools.imports import imported_modules
 
@@ -27,23 +27,14 @@ def test_every_toc_entry_has_an_html_page(book):
     assert not missing
 
 
-def chapters_with_code():
-    out = []
-    for docname in toc_docnames():
-        text = (ROOT / f"{docname}.md").read_text()
-        if "```{code-cell}" in text:
-            out.append(docname)
-    return out
-
-
-@pytest.mark.parametrize("docname", chapters_with_code())
+@pytest.mark.parametrize("docname", chapter_docnames())
 def test_chapter_with_code_has_outputs(book, docname):
     nb = book.notebook(docname)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert any(c.outputs for c in code), f"{docname}: no code cell has an output"
 
 
-@pytest.mark.parametrize("docname", chapters_with_code())
+@pytest.mark.parametrize("docname", chapter_docnames())
 def test_errors_appear_only_in_cells_tagged_raises_exception(book, docname):
     nb = book.notebook(docname)
     for cell in nb.cells:
@@ -53,14 +44,14 @@ def test_errors_appear_only_in_cells_tagged_raises_exception(book, docname):
             assert "raises-exception" in tags, f"{docname}: untagged error {errors[0].ename}"
 
 
-@pytest.mark.parametrize("docname", chapters_with_code())
+@pytest.mark.parametrize("docname", chapter_docnames())
 def test_chapter_seeds_its_randomness(docname):
     text = (ROOT / f"{docname}.md").read_text()
     if re.search(r"^\s*(import torch|from torch)", text, re.M):
         assert "torch.manual_seed(" in text, f"{docname} uses torch but never seeds it"
 
 
-@pytest.mark.parametrize("docname", chapters_with_code())
+@pytest.mark.parametrize("docname", chapter_docnames())
 def test_downloadable_notebook_is_the_executed_chapter(book, docname):
     page = (book.html / f"{docname}.html").read_text()
     assert f"_sources/{docname}.ipynb" in page.replace("../", ""), "no .ipynb download button"
@@ -70,10 +61,6 @@ def test_downloadable_notebook_is_the_executed_chapter(book, docname):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
-
-
-def chapter_pages() -> list[str]:
-    return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
 
 
 def uses_package(docname: str) -> bool:
@@ -89,10 +76,10 @@ def test_build_status_page_lists_the_package_version_each_chapter_ran_with(book)
     rows = re.findall(r'<a class="reference internal" href="[^"]*">([^<]+)</a></p></td>\s*<td><p>'
                       rf'(?:{version}|(not used))', table)
     versions = {title: code or plain for title, code, plain in rows}
-    assert len(versions) == len(chapter_pages()), rows
+    assert len(versions) == len(chapter_docnames()), rows
     for title, version in versions.items():
         assert re.fullmatch(r"0\.1\.0\+g[0-9a-f]{10}|not used", version), (title, version)
-    assert sum(v != "not used" for v in versions.values()) == sum(bool(uses_package(d)) for d in chapter_pages())
+    assert sum(v != "not used" for v in versions.values()) == sum(bool(uses_package(d)) for d in chapter_docnames())
 
 
 def test_the_site_ships_the_wheel_the_api_page_names(book):
@@ -103,7 +90,7 @@ def test_the_site_ships_the_wheel_the_api_page_names(book):
     assert wheels[0].name in api and "pip install https://" in text and "{{" not in text
 
 
-@pytest.mark.parametrize("docname", chapter_pages())
+@pytest.mark.parametrize("docname", chapter_docnames())
 def test_colab_button_opens_a_notebook_the_build_offers(book, docname):
     import yaml
 

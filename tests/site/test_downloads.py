@@ -26,7 +26,7 @@ import pytest
 
 from bookbuild.cachekey import MARK
 from bookbuild.kernels import KERNEL_ENV
-from booktest import ROOT, cell_outputs_text, same_up_to_rounding, toc_docnames
+from booktest import ROOT, cell_outputs_text, chapter_docnames, same_up_to_rounding
 
 CLEAN = ROOT / "_build" / "clean-venv"  # one test run at a time: a second run would uninstall under the first
 # A learner's machine: versions from constraints.txt; scikit-learn for Part IV's real data
@@ -42,8 +42,7 @@ nbformat.write(nb, sys.argv[2])
 
 def chapters_with_code() -> list[str]:
     """The chapters a reader runs (the appendix's status page reports the build itself)."""
-    return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()
-            and not d.startswith("book/appendix/")]
+    return [d for d in chapter_docnames() if not d.startswith("book/appendix/")]
 
 
 def downloaded(book, docname: str):
