@@ -171,3 +171,15 @@ def last_digit(number: str) -> float:
     mantissa, _, exponent = number.lower().partition("e")
     places = len(mantissa.split(".")[1]) if "." in mantissa else 0
     return 10.0 ** (int(exponent or 0) - places)
+
+
+DECIMAL = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
+
+
+def decimals(s: str) -> list[float]:
+    """The decimal numbers in a printed text, in order."""
+    return [float(m) for m in DECIMAL.findall(s)]
+
+
+def assert_one_png(c) -> None:
+    assert png_count(c) == 1, "the figure cell should display exactly one image"
