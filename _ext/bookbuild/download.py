@@ -32,6 +32,7 @@ import functools
 from pathlib import Path
 
 from bookbuild.cachekey import MARK
+from bookbuild.preexecute import merge_streams
 from bookbuild.wheel import FOLDER, wheel_name
 
 SETUP_CELL = '''\
@@ -166,7 +167,6 @@ def installed_distributions() -> dict[str, list[str]]:
 def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
     """The executed notebook as a reader downloads it: no build machinery, a set-up cell first."""
     import nbformat
-    from myst_nb.core.utils import coalesce_streams
 
     cells = []
     for cell in nb.cells:
@@ -176,7 +176,7 @@ def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
         if cell.source.startswith(MARK):
             continue
         cell.source = without_build_code(cell.source)
-        cell.outputs = coalesce_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])
+        cell.outputs = merge_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])
         if cell.source.strip():
             cells.append(cell)
     setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=version, wheel=wheel_name(version),

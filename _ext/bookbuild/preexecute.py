@@ -3,7 +3,15 @@
 myst-nb executes chapters one at a time while Sphinx reads them. This module
 runs the chapters the cache has no outputs for first, one per available core
 (``BOOK_WORKERS`` overrides), in freshly spawned worker processes, and stores
-their outputs in myst-nb's jupyter-cache, so reading them costs nothing. It
+their outputs in myst-nb's jupyter-cache, so reading them costs nothing.
+
+Before storing, each cell's printed text is merged into one output per stream
+(``merge_streams``). The kernel sends printed text in chunks cut wherever its
+flush timer fires, which can be in the middle of a line; myst-nb's own merge
+(``nb_merge_streams``) strips each chunk and ends it with a newline, so a cut
+line would be printed broken on one build and whole on the next. Merged here,
+the cache holds the text exactly as printed and myst-nb's merge has nothing
+left to cut. It
 applies the same settings myst-nb would: the execution mode, timeout and
 ``allow_errors`` of the book, overridden by a chapter's own ``mystnb:``
 front matter, and ``execution_excludepatterns``. A chapter that fails here is
@@ -76,6 +84,23 @@ def is_excluded(path: Path, config) -> bool:
     return any(posix.match(pattern) for pattern in config.execution_excludepatterns or [])
 
 
+def merge_streams(outputs: list) -> list:
+    """One output per stream name, holding every chunk's text joined exactly as printed.
+
+    Each merged stream sits where its first chunk was; other outputs keep their order.
+    """
+    merged, first = [], {}
+    for output in outputs:
+        if output.get("output_type") != "stream":
+            merged.append(output)
+        elif output["name"] in first:
+            first[output["name"]]["text"] += output["text"]
+        else:
+            first[output["name"]] = output
+            merged.append(output)
+    return merged
+
+
 def execute(rel: str, source: str, cwd: str, timeout: int, allow_errors: bool):
     """Run one notebook in a worker process; return it executed, its run time and any traceback."""
     import nbformat
@@ -84,6 +109,9 @@ def execute(rel: str, source: str, cwd: str, timeout: int, allow_errors: bool):
     print(f"{rel}: Executing notebook in worker {os.getpid()}", flush=True)
     nb = nbformat.reads(source, as_version=4)
     result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     return nbformat.writes(nb), result.time, result.exc_string
 
 
@@ -127,9 +155,9 @@ def prefill_cache(app) -> None:
     root = Path(app.srcdir)
     cache = open_cache(Path(app.env.mystnb_config.execution_cache_path))
     todo = missing_chapters(app, cache)
-    workers = min(len(todo), int(os.environ.get("BOOK_WORKERS", available_cores())))
-    if workers < 2:
-        return  # nothing to gain: myst-nb runs it while reading
+    workers = max(1, min(len(todo), int(os.environ.get("BOOK_WORKERS", available_cores()))))
+    if not todo:
+        return
     logger.info(f"executing {len(todo)} chapters, {workers} at a time")
     # spawn: the same on Linux, macOS and Windows, and no copy of the build's state
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:

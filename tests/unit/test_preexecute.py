@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from jupyter_cache import get_cache
 
-from bookbuild.preexecute import available_cores, is_damaged, open_cache
+from bookbuild.preexecute import available_cores, is_damaged, merge_streams, open_cache
 
 
 def test_workers_default_to_the_cores_this_process_may_use_not_the_hosts():
@@ -42,3 +42,19 @@ def test_a_damaged_cache_is_recognised_and_started_afresh(tmp_path):
     db.write_bytes(b"this is not a database" * 100)
     cache = open_cache(tmp_path / "cache")
     assert cache.list_cache_records() == []
+
+
+def stream(name, text):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def test_a_line_the_kernel_sent_in_two_chunks_is_stored_whole():
+    # print('recovered:', values) can leave the kernel as 'recovered:' and ' [1, 2]\n'
+    chunks = [stream("stdout", "recovered:"), stream("stdout", " [1, 2]\n"), stream("stdout", "actual: [1, 2]\n")]
+    assert merge_streams(chunks) == [stream("stdout", "recovered: [1, 2]\nactual: [1, 2]\n")]
+
+
+def test_merging_keeps_each_stream_where_it_first_appeared_and_other_outputs_in_order():
+    figure = {"output_type": "display_data", "data": {"text/plain": "<Figure>"}, "metadata": {}}
+    outputs = [stream("stdout", "a"), stream("stderr", "warning\n"), figure, stream("stdout", "b\n")]
+    assert merge_streams(outputs) == [stream("stdout", "ab\n"), stream("stderr", "warning\n"), figure]
