@@ -156,9 +156,11 @@ def same_up_to_rounding(a: str, b: str, tol: float = 1e-5) -> bool:
     For outputs that descend from LAPACK's least-squares solvers: MKL may round
     their last float32 digits differently from one process to the next, even
     single-threaded in its reproducible mode, and a rounded print can then flip
-    its last digit; every other character must match.
+    its last digit, which can change its width (``%8.3g`` prints 0.0641 but
+    0.064), so the spaces that pad a number may differ; every other character
+    must match.
     """
-    if FLOAT.split(a) != FLOAT.split(b):
+    if [part.strip(" ") for part in FLOAT.split(a)] != [part.strip(" ") for part in FLOAT.split(b)]:
         return False
     pairs = zip(FLOAT.findall(a), FLOAT.findall(b), strict=True)
     return all(abs(float(x) - float(y))

@@ -17,3 +17,9 @@ def test_a_rounded_print_may_flip_its_last_digit_by_one_unit_only():
     assert same_up_to_rounding("loss 4.63e-05", "loss 4.64e-05")
     assert not same_up_to_rounding("-18.350", "-18.352")
     assert not same_up_to_rounding("-0.634", "-0.636")
+
+
+def test_a_flipped_digit_may_change_the_padding_of_its_number_but_nothing_else():
+    assert same_up_to_rounding("epoch  8:   0.0641 % above", "epoch  8:    0.064 % above")
+    assert not same_up_to_rounding("epoch  8:   0.0641 % above", "epoch  8:    0.064 % below")
+    assert not same_up_to_rounding("epoch  8: 0.0641", "epoch  8:\n0.0641")
