@@ -11,13 +11,15 @@ TEST_STAMP := $(VENV)/.test-installed
 LAB_STAMP  := $(VENV)/.lab-installed
 LOCK       := constraints.txt
 
-.PHONY: help html test test-fast check-tangle site-for-tests tangle bench clean clean-all chromium lint chapter live lab lock
+.PHONY: help html test test-fast check-tangle site-for-tests tangle bench clean clean-all chromium lint chapter live lab lock i18n i18n-status
 
 help:
 	@echo "make html       build the book into _build/html (executes chapters the cache lacks)"
 	@echo "make test       check the package against the chapters, build _build strictly, run every test on it"
 	@echo "make test-fast  package and chapter claims against the existing _build (under a minute)"
 	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
+	@echo "make i18n       update the translation catalogs (locales/) from the English chapters"
+	@echo "make i18n-status  per chapter and language: translated / outdated / untranslated messages"
 	@echo "make bench      time cold, no-op and one-chapter rebuilds; weigh the pages"
 	@echo "make lint       ruff (code and chapters' cells), typed numbers in prose, codespell"
 	@echo "make lock       regenerate $(LOCK), the exact version of every installed package"
@@ -105,6 +107,15 @@ lab: $(LAB_STAMP)
 
 bench: $(TEST_STAMP)
 	PYTHONPATH=_ext $(BIN)/python benchmarks/run.py
+
+# The catalogs follow the English source: new paragraphs arrive untranslated, changed
+# ones keep their old translation marked outdated (fuzzy). Extraction reads the
+# execution cache, so it needs a built book (it executes what the cache lacks).
+i18n: $(BOOK_STAMP)
+	$(TOOLS).i18n update
+
+i18n-status: $(BOOK_STAMP)
+	$(TOOLS).i18n status
 
 # Resolve the pins afresh in a throwaway environment and record every package it installed.
 lock: | $(BIN)/python

@@ -14,13 +14,15 @@ emits them.
 - :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
+- :mod:`bookbuild.translations` the other editions, from the catalogs and the same execution
 """
 
 from __future__ import annotations
 
-from bookbuild import apilinks, assets, cachekey, download, kernels, package, preexecute, status, strict, wheel
+from bookbuild import (apilinks, assets, cachekey, download, kernels, package, preexecute, status, strict,
+                       translations, wheel)
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations)
 
 
 def setup(app):

@@ -67,6 +67,7 @@ def extract(out: Path, root: Path = ROOT, cache: Path | None = None) -> dict[str
                 del catalog[message.id]  # a docstring of the package, not the chapter's prose
             elif message.id:
                 message.locations = []
+                message.flags -= FORMAT_FLAGS
         target = out / f"{docname}.pot"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as f:
@@ -79,12 +80,27 @@ def po_path(docname: str, language: str, root: Path = ROOT) -> Path:
     return root / "locales" / language / "LC_MESSAGES" / f"{docname}.po"
 
 
+# Babel guesses that "68 % of" is a Python format string; prose has none, and a
+# false flag makes `msgfmt --check` reject a translation that writes 68%.
+FORMAT_FLAGS = {"python-format", "python-brace-format"}
+
+
 def update(root: Path = ROOT) -> None:
+    from babel.messages.pofile import read_po, write_po
+
     pot = root / "_build" / "gettext"
     extract(pot, root)
     for language in languages(root):
         subprocess.run([sys.executable, "-m", "sphinx_intl", "update", "-p", str(pot), "-l", language,
                         "-d", str(root / "locales"), "-w", "0"], check=True)
+        for po in sorted((root / "locales" / language).rglob("*.po")):
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            if any(m.flags & FORMAT_FLAGS for m in catalog):
+                for message in catalog:
+                    message.flags -= FORMAT_FLAGS
+                with po.open("wb") as f:
+                    write_po(f, catalog, width=0)
 
 
 @dataclass
@@ -209,13 +225,29 @@ class Term:
         return re.compile(rf"\b{words}(s|es|d|ing|ation)?\b", re.IGNORECASE)
 
 
+def common_part(a: str, b: str) -> str:
+    """The longest string that both a and b contain."""
+    return max((a[i:j] for i in range(len(a)) for j in range(i + 1, len(a) + 1) if a[i:j] in b), key=len, default="")
+
+
 def glossary(root: Path = ROOT) -> list[Term]:
-    """The glossary page's table: English term (without its parenthesis) and Chinese term."""
+    """The glossary page's table: English term (without its parenthesis) and the Chinese a translation must use.
+
+    An English term that ends another one ("generator", "random number generator")
+    cannot tell from the English which is meant, so a translation of it must
+    only contain what their Chinese terms share (生成器); the bare-生成器 rule
+    of :func:`lint_catalog` then makes it say which.
+    """
     text = (root / "book" / "appendix" / "glossary.md").read_text(encoding="utf-8")
     table = text[text.index("```{list-table}"):]
     table = table[:table.index("\n```\n")]
     rows = re.findall(r"^\* - (.+)\n  - (.+)\n  - ", table, flags=re.MULTILINE)[1:]  # after the header
-    return [Term(re.sub(r"\s*\(.*\)$", "", en).strip(), zh.strip()) for en, zh in rows]
+    terms = [Term(re.sub(r"\s*\(.*\)$", "", en).strip(), zh.strip()) for en, zh in rows]
+    for term in terms:
+        for other in terms:
+            if other is not term and other.english.lower().endswith(" " + term.english.lower()):
+                term.chinese = common_part(term.chinese, other.chinese)
+    return terms
 
 
 def lint_catalog(po: Path, terms: list[Term]) -> list[str]:
@@ -238,10 +270,11 @@ def lint_catalog(po: Path, terms: list[Term]) -> list[str]:
         for term in terms:
             if term.pattern().search(words) and term.chinese not in message.string:
                 found.append(f"{where}: uses '{term.english}' but the translation lacks '{term.chinese}'")
-        bare = [m.start() for m in re.finditer("生成器", message.string)
+        bare = [] if po.name == "glossary.po" else [m.start() for m in re.finditer("生成器", message.string)
                 if not message.string[:m.start()].endswith("随机数") and not message.string[m.end():].startswith("函数")]
         if bare:
             found.append(f"{where}: bare 生成器; say 生成器函数 (Python) or 随机数生成器 (torch.Generator)")
+        # (the glossary page is where that rule is stated, with the bare word)
         half = HALF_WIDTH_NEXT_TO_CHINESE.findall(prose(message.string))
         if half:
             found.append(f"{where}: half-width punctuation in Chinese text: {half}")
