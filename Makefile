@@ -65,13 +65,14 @@ check-tangle: $(BOOK_STAMP)
 site-for-tests: check-tangle
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build .
 
-# The browser tests drive Debian's Chromium; install it when missing and we may.
+# The browser tests drive Debian's Chromium, and look at Chinese pages with a CJK
+# font; install what is missing when we may.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh family 2>/dev/null | grep -q .; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "==> installing chromium (browser tests)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
-	  else echo "==> chromium is missing: the browser tests will fail; install it with: sudo apt-get install chromium"; fi; }
+	    echo "==> installing chromium and a CJK font (browser tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk >/dev/null; \
+	  else echo "==> chromium or a CJK font is missing: the browser tests will fail; install them with: sudo apt-get install chromium fonts-noto-cjk"; fi; }
 
 test: $(TEST_STAMP) chromium site-for-tests
 	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest

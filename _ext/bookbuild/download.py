@@ -209,15 +209,17 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
 
 
 def colab_button(app, pagename, templatename, context, doctree) -> None:
+    from sphinx.locale import _  # the interface's catalog: locales/<language>/LC_MESSAGES/sphinx.po
+
     notebook = context.get("bookbuild_notebook")
     if not notebook or not app.config.book_colab_url or "header_buttons" not in context:
         return
     # a menu like the theme's own launch buttons: its image icons are sized for a menu, not the bar
     context["header_buttons"].append({
-        "type": "group", "tooltip": "Run this chapter", "icon": "fas fa-rocket", "label": "launch-buttons",
+        "type": "group", "tooltip": str(_("Run this chapter")), "icon": "fas fa-rocket", "label": "launch-buttons",
         "buttons": [{
             "type": "link", "text": "Colab", "label": "colab-button",
-            "tooltip": "Open this chapter's notebook in Colab",
+            "tooltip": str(_("Open this chapter's notebook in Colab")),
             "icon": "_static/images/logo_colab.png",
             "url": app.config.book_colab_url.format(notebook=notebook),
         }],

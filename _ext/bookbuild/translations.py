@@ -19,7 +19,11 @@ reference's docstrings) stays English and is not counted.
 Every page links to its twin in the other language (the ``language-switch.html``
 component in the article header) and names it as an alternate.
 
-Events: ``html-page-context`` (the language links), ``build-finished`` (priority
+The directive ``{translation-status}`` (on the Build status page) becomes a
+table of each chapter's translated, outdated and untranslated messages, read
+from the catalogs (``booktools.i18n``), the same figures ``make i18n-status`` prints.
+
+Events: ``doctree-resolved`` (the status table), ``html-page-context`` (the language links), ``build-finished`` (priority
 950, after the strict check has passed: build and copy each translation). The
 transform :class:`MarkUntranslated` runs after Sphinx's own translation (priority 26);
 :class:`TranslateTocCaptions` after sphinx-external-toc inserts the toctrees (101).
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util import logging
 from typing import Any
 from sphinx.util.nodes import NodeMatcher
@@ -45,11 +50,31 @@ def is_translation(config) -> bool:
     return config.language in (config.book_translations or {})
 
 
-def untranslated_nodes(document) -> list[nodes.Element]:
-    """The document's own translatable nodes that Sphinx found no current translation for."""
-    source = document.get("source")
-    return [node for node in NodeMatcher(nodes.Element, translated=Any).findall(document)
-            if not node["translated"] and (node.source or source) == source]
+def _ancestors(node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def untranslated_nodes(document, source_text: str) -> list[nodes.Element]:
+    """The nodes Sphinx found no current translation for whose English the chapter's own source holds.
+
+    Sphinx flags every message it looked up and did not translate. Text that
+    other catalogs or extensions generate (an exercise's title) and the API
+    reference's docstrings are flagged too, but their text is not in the
+    chapter's Markdown; a paragraph, title, caption or alt text of the chapter
+    is, whether or not ``make i18n`` has added it to the catalog yet.
+    """
+    text = " ".join(source_text.split())
+    found = []
+    for node in NodeMatcher(nodes.Element, translated=Any).findall(document):
+        if node["translated"] or any(isinstance(a, (nodes.docinfo, nodes.field_list)) for a in _ancestors(node)):
+            continue  # the front matter is not prose
+        message = node.get("alt", "") if isinstance(node, nodes.image) else node.rawsource
+        message = " ".join(message.split())
+        if message and message in text:
+            found.append(node)
+    return found
 
 
 class MarkUntranslated(SphinxTransform):
@@ -62,8 +87,9 @@ class MarkUntranslated(SphinxTransform):
 
         if not is_translation(self.config) or isinstance(self.app.builder, MessageCatalogBuilder):
             return
-        waiting = untranslated_nodes(self.document)
-        self.document["book_untranslated"] = len(waiting)
+        source = Path(self.env.doc2path(self.env.docname))
+        waiting = untranslated_nodes(self.document, source.read_text(encoding="utf-8")) if source.exists() else []
+        self.document["book_untranslated"] = [node.get("alt") or node.rawsource for node in waiting]
         for node in waiting:
             node["classes"].append("untranslated")
         section = next(iter(self.document.findall(nodes.section)), None)
@@ -106,6 +132,58 @@ class TranslateTocCaptions(SphinxTransform):
             node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
 
 
+class translation_table(nodes.General, nodes.Element):
+    """Placeholder for the translation status table, filled in when the page is resolved."""
+
+
+class TranslationStatus(SphinxDirective):
+    """``{translation-status}``: per chapter and language, how much of its prose is translated."""
+
+    def run(self):
+        from booktools.i18n import po_path
+
+        root = Path(self.env.srcdir)
+        for language in self.config.book_translations or {}:
+            for docname in self.env.found_docs:
+                po = po_path(docname, language, root)
+                if po.exists():
+                    self.env.note_dependency(str(po))  # a catalog change re-reads this page
+        return [translation_table()]
+
+
+def write_translation_table(app, doctree, docname) -> None:
+    placeholders = list(doctree.findall(translation_table))
+    if not placeholders:
+        return
+    from sphinx.locale import _
+
+    from booktools.i18n import status_rows
+
+    root = Path(app.srcdir)
+    headings = [_("Chapter"), _("Language"), _("Translated"), _("Outdated"), _("Untranslated")]
+    table = nodes.table(classes=["bookbuild-translations"])
+    group = nodes.tgroup(cols=len(headings))
+    table += group
+    group += [nodes.colspec(colwidth=w) for w in (4, 1, 1, 1, 1)]
+    head, body = nodes.thead(), nodes.tbody()
+    group += [head, body]
+    head += nodes.row("", *(nodes.entry("", nodes.paragraph(text=str(t))) for t in headings))
+    for language in app.config.book_translations or {}:
+        for name, counts, pending in status_rows(language, root):
+            if not counts.total:
+                continue
+            title = app.env.titles[name].astext() if name in app.env.titles else name
+            link = nodes.reference("", title, internal=True, refuri=app.builder.get_relative_uri(docname, name))
+            cells = [nodes.paragraph("", "", link)]
+            if pending:
+                cells[0] += nodes.Text(f" ({_('translation pending')})")
+            cells += [nodes.paragraph(text=t) for t in
+                      (language, str(counts.translated), str(counts.outdated), str(counts.untranslated))]
+            body += nodes.row("", *(nodes.entry("", cell) for cell in cells))
+    for placeholder in placeholders:
+        placeholder.replace_self(table.deepcopy())
+
+
 def language_links(app, pagename, templatename, context, doctree) -> None:
     """Links from this page to the same page in every language of the book."""
     config = app.config
@@ -142,21 +220,25 @@ def glue_from_chapter(text: str, docname: str) -> str:
     return GLUE_ROLE.sub(named, text)
 
 
-def compile_catalogs(root: Path, language: str, out: Path) -> Path:
-    """Compile the language's catalogs into ``out`` (a locale folder), ready for Sphinx.
+def prepare_catalogs(root: Path, language: str, out: Path) -> Path:
+    """Copy the language's catalogs into ``out`` (a locale folder) in the form the build reads.
 
     A translated paragraph is parsed on its own, away from the chapter's
     notebook, so a ``{glue:text}`key``` in it would find no glued value; it is
-    compiled as the same role naming its chapter (``/book/x.md::key``), which
+    copied as the same role naming its chapter (``/book/x.md::key``), which
     myst-nb resolves from the chapter's glue record once the page is read.
-    Outdated (fuzzy) translations are left out, so their English shows.
+    Sphinx compiles these catalogs itself (leaving outdated, fuzzy entries out,
+    so their English shows) and re-reads a page when its catalog changes; a
+    catalog is rewritten only when its content changed, so an unchanged
+    translation costs an incremental build nothing.
     """
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    import io
+
+    from babel.messages.pofile import read_po, write_po
 
     source = root / "locales" / language / "LC_MESSAGES"
     target = out / language / "LC_MESSAGES"
-    shutil.rmtree(target, ignore_errors=True)
+    wanted = set()
     for po in sorted(source.rglob("*.po")):
         domain = po.relative_to(source).with_suffix("").as_posix()
         with po.open("rb") as f:
@@ -165,10 +247,16 @@ def compile_catalogs(root: Path, language: str, out: Path) -> Path:
             for message in catalog:
                 if message.id and isinstance(message.string, str):
                     message.string = glue_from_chapter(message.string, domain)
-        mo = target / f"{domain}.mo"
-        mo.parent.mkdir(parents=True, exist_ok=True)
-        with mo.open("wb") as f:
-            write_mo(f, catalog, use_fuzzy=False)
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, width=0, include_previous=False)
+        copy = target / f"{domain}.po"
+        wanted.add(copy)
+        if not copy.exists() or copy.read_bytes() != buffer.getvalue():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(buffer.getvalue())
+    for stale in target.rglob("*.[pm]o") if target.exists() else []:
+        if stale.with_suffix(".po") not in wanted:
+            stale.unlink()
     return out
 
 
@@ -195,7 +283,7 @@ def build_translations(app, exception) -> None:
     for language, spec in (app.config.book_translations or {}).items():
         work = site.parent / spec["folder"]
         logger.info(f"building the {language} edition into {work} (from the execution cache {cache})")
-        locales = compile_catalogs(root, language, work / "locales")
+        locales = prepare_catalogs(root, language, work / "locales")
         overrides = {
             "language": language,
             "locale_dirs": [str(locales)],
@@ -221,6 +309,9 @@ def setup(app) -> None:
     #              "pending_notice": the page notice, "config": Sphinx overrides for that edition}
     app.add_config_value("book_translations", {}, "env")
     app.add_config_value("book_source_label", "English", "html")
+    app.add_node(translation_table)
+    app.add_directive("translation-status", TranslationStatus)
+    app.connect("doctree-resolved", write_translation_table)
     app.add_transform(MarkUntranslated)
     app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", language_links)

@@ -60,6 +60,8 @@ def extract(out: Path, root: Path = ROOT, cache: Path | None = None) -> dict[str
     for path in sorted(raw.rglob("*.pot")):
         docname = path.relative_to(raw).with_suffix("").as_posix()
         source = f"{docname}.md"
+        if not (root / source).exists():
+            continue  # sphinx.pot, the themes' interface: see locales/<language>/LC_MESSAGES/sphinx.po
         with path.open("rb") as f:
             catalog = read_po(f)
         for message in list(catalog):
