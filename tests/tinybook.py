@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -36,18 +39,21 @@ def chapter(title: str, *cells: str, prose: str = "") -> str:
 class TinyBook:
     """A book folder with the project's _config.yml, _ext/ and static files, and chapters of the test's choosing."""
 
-    def __init__(self, path: Path, timeout: int | None = None):
+    def __init__(self, path: Path, timeout: int | None = None, translations: bool = False):
         self.root = path / "src-book"
         self.out = path / "out"
         self.root.mkdir()
         shutil.copytree(ROOT / "_ext", self.root / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(ROOT / "book" / "_static", self.root / "book" / "_static")
-        shutil.copytree(ROOT / "book" / "_templates" / "static", self.root / "book" / "_templates" / "static")
+        shutil.copytree(ROOT / "book" / "_templates", self.root / "book" / "_templates",
+                        ignore=shutil.ignore_patterns("*.md"))
         for bib in (ROOT / "book").glob("*.bib"):
             shutil.copy(bib, self.root / "book" / bib.name)
         config = yaml.safe_load((ROOT / "_config.yml").read_text())
         if timeout is not None:
             config["execute"]["timeout"] = timeout
+        if not translations:  # most rules are about one build; the translations' test asks for them
+            config["sphinx"]["config"]["book_translations"] = {}
         (self.root / "_config.yml").write_text(yaml.safe_dump(config))
         (self.root / "src" / "scratchbook").mkdir(parents=True)
         self.write("book/index.md", "# A tiny book\n")
@@ -73,5 +79,12 @@ class TinyBook:
         proc.executed = sorted(set(re.findall(r"book/(\w+)\.md: Executing notebook", proc.log)))
         return proc
 
-    def page(self, docname: str) -> Path:
-        return self.out / "_build" / "html" / f"{docname}.html"
+    def page(self, docname: str, folder: str = "") -> Path:
+        return self.out / "_build" / "html" / folder / f"{docname}.html"
+
+    def update_catalogs(self):
+        """`make i18n` for this book: the catalogs follow its English, reading its execution cache."""
+        return subprocess.run([sys.executable, "-m", "booktools.i18n", "update", "--root", str(self.root),
+                               "--cache", str(self.out / "_build" / ".jupyter_cache")],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "_ext")},
+                              timeout=600)

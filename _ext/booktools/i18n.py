@@ -87,11 +87,12 @@ def po_path(docname: str, language: str, root: Path = ROOT) -> Path:
 FORMAT_FLAGS = {"python-format", "python-brace-format"}
 
 
-def update(root: Path = ROOT) -> None:
+def update(root: Path = ROOT, cache: Path | None = None) -> None:
     from babel.messages.pofile import read_po, write_po
 
-    pot = root / "_build" / "gettext"
-    extract(pot, root)
+    cache = cache or root / "_build" / ".jupyter_cache"
+    pot = cache.parent / "gettext"
+    extract(pot, root, cache)
     for language in languages(root):
         subprocess.run([sys.executable, "-m", "sphinx_intl", "update", "-p", str(pot), "-l", language,
                         "-d", str(root / "locales"), "-w", "0"], check=True)
@@ -155,12 +156,13 @@ def status_rows(language: str, root: Path = ROOT) -> list[tuple[str, Counts, boo
     return [(d, counts(po_path(d, language, root)), is_pending(d, root)) for d in chapters(root)]
 
 
-def problems(root: Path = ROOT, fresh: Path | None = None) -> list[str]:
+def problems(root: Path = ROOT, cache: Path | None = None) -> list[str]:
     """Why `make test` should fail: catalogs out of step with the source, or chapters not translated."""
     from babel.messages.pofile import read_po
 
     found = []
-    pots = extract(fresh or root / "_build" / "gettext-check", root)
+    cache = cache or root / "_build" / ".jupyter_cache"
+    pots = extract(cache.parent / "gettext-check", root, cache)
     for language in languages(root):
         for docname in chapters(root):
             po = po_path(docname, language, root)
@@ -295,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["update", "status", "check", "lint"])
     parser.add_argument("catalogs", nargs="*", type=Path, help="lint: these .po files (default: all)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the book (default: this repository)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="update, check: the built book's execution cache (default: ROOT/_build/.jupyter_cache)")
     args = parser.parse_args(argv)
     if args.command == "lint":
         terms = glossary()
@@ -307,12 +312,12 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 1 if found else 0
     if args.command == "update":
-        update()
-        print_status()
+        update(args.root.resolve(), args.cache.resolve() if args.cache else None)
+        print_status(args.root.resolve())
     elif args.command == "status":
-        print_status()
+        print_status(args.root.resolve())
     else:
-        found = problems()
+        found = problems(args.root.resolve(), args.cache.resolve() if args.cache else None)
         for line in found:
             print(line)
         return 1 if found else 0
