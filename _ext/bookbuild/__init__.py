@@ -19,8 +19,19 @@ emits them.
 
 from __future__ import annotations
 
-from bookbuild import (apilinks, assets, cachekey, download, kernels, package, preexecute, status, strict,
-                       translations, wheel)
+from bookbuild import (
+    apilinks,
+    assets,
+    cachekey,
+    download,
+    kernels,
+    package,
+    preexecute,
+    status,
+    strict,
+    translations,
+    wheel,
+)
 
 JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations)
 

@@ -19,6 +19,8 @@
   and dark themes. The webfont glyphs the theme's Font Awesome CSS would draw
   in those ``<i>`` elements are turned off; the theme's own CSS-only icons
   (admonition titles, breadcrumbs) still use its solid webfont, as before.
+- The search ranks a page whose title holds the query first (``_ext/search-scorer.js``,
+  Sphinx's ``html_search_scorer``, read relative to the book).
 - The book's own stylesheet and script (``book/_static/site/``: accessibility
   fixes to the theme's colours and button names, each explained beside it)
   are added to every page.
@@ -211,8 +213,17 @@ def drop_unused_mathjax(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = [a for a in context["script_files"] if not_mathjax(a)]
 
 
+def scorer_from_the_book(app, config) -> None:
+    """Read ``html_search_scorer`` relative to the book, as Sphinx documents it (Sphinx 7.4 opens it
+    relative to the current directory, so a build started elsewhere would not find it)."""
+    scorer = config.html_search_scorer
+    if scorer and not Path(scorer).is_absolute():
+        config.html_search_scorer = str(Path(app.confdir) / scorer)
+
+
 def setup(app) -> None:
     app.connect("config-inited", add_site_static)
+    app.connect("config-inited", scorer_from_the_book)
     for name in SITE_CSS:
         app.add_css_file(name)
     for name in SITE_JS:

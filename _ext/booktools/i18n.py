@@ -274,8 +274,10 @@ def lint_catalog(po: Path, terms: list[Term]) -> list[str]:
         for term in terms:
             if term.pattern().search(words) and term.chinese not in message.string:
                 found.append(f"{where}: uses '{term.english}' but the translation lacks '{term.chinese}'")
-        bare = [] if po.name == "glossary.po" else [m.start() for m in re.finditer("生成器", message.string)
-                if not message.string[:m.start()].endswith("随机数") and not message.string[m.end():].startswith("函数")]
+        said = message.string
+        bare = [] if po.name == "glossary.po" else [
+            m.start() for m in re.finditer("生成器", said)
+            if not said[:m.start()].endswith("随机数") and not said[m.end():].startswith("函数")]
         if bare:
             found.append(f"{where}: bare 生成器; say 生成器函数 (Python) or 随机数生成器 (torch.Generator)")
         # (the glossary page is where that rule is stated, with the bare word)
@@ -290,7 +292,8 @@ def print_status(root: Path = ROOT) -> None:
         print(f"{language}: {'chapter':<34} translated  outdated  untranslated")
         for docname, c, pending in status_rows(language, root):
             note = "  (pending)" if pending else ""
-            print(f"{'':{len(language) + 2}}{docname:<34} {c.translated:>10} {c.outdated:>9} {c.untranslated:>13}{note}")
+            print(f"{'':{len(language) + 2}}{docname:<34} {c.translated:>10} {c.outdated:>9} "
+                  f"{c.untranslated:>13}{note}")
 
 
 def main(argv: list[str] | None = None) -> int:

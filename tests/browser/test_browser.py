@@ -295,12 +295,12 @@ def test_figures_stay_readable_in_the_dark_theme(visit):
 
 # --- search -------------------------------------------------------------------------
 
-def search(visit, query: str) -> list[str]:
-    """The result links (site paths, in order) of the site's own search page."""
-    page = visit.open(f"search.html?q={query}")
+def search(visit, query: str, edition: str = "", heading: str = "Search Results") -> list[str]:
+    """The result links (site paths, in order) of the site's own search page (of an edition: "zh/")."""
+    page = visit.open(f"{edition}search.html?q={query}")
     page.wait_for_function(
-        "() => { const h = document.querySelector('#search-results h2');"
-        " return h && h.textContent.startsWith('Search Results'); }", timeout=30_000)
+        "heading => { const h = document.querySelector('#search-results h2');"
+        " return h && h.textContent.startsWith(heading); }", arg=heading, timeout=30_000)
     hrefs = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search > li > a'))"
                           ".map(a => a.href)")
     return [urlsplit(h).path.lstrip("/") for h in hrefs]
@@ -315,6 +315,20 @@ def test_search_for_matmul_lists_the_matmul_chapter_first(visit):
 def test_search_for_squared_loss_finds_part_two(visit):
     results = search(visit, "squared_loss")
     assert any(r.startswith("book/scratch/") for r in results), results
+
+
+# Chinese has no spaces between words: the Chinese edition's index is built with a word
+# segmenter (jieba), so a search for a word finds the chapter that is about it.
+# The chapters with a page or section title naming the word: broadcasting has a section in two
+# (matmul's rules, the model's trap), the learning rate too (training's rate too large, the sweep).
+@pytest.mark.parametrize("query, chapters", [("小批量", ["book/scratch/minibatches"]),
+                                             ("广播", ["book/toolkit/matmul", "book/scratch/model"]),
+                                             ("学习率", ["book/further/hyperparameters", "book/scratch/training"])])
+def test_chinese_search_lists_a_chapter_about_the_word_first(visit, query, chapters):
+    results = search(visit, query, edition="zh/", heading="搜索结果")
+    assert results, f"no result for {query}"
+    assert results[0] in [f"zh/{chapter}.html" for chapter in chapters], results
+    assert len(results) > 3, "the word is found in one title only, not in the text of other chapters"
 
 
 # --- the 404 page -------------------------------------------------------------------
@@ -400,8 +414,8 @@ def drawn_pixels(png: bytes) -> int:
 
     from PIL import Image
 
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    pixels = list(image.getdata())
+    data = Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+    pixels = [data[i:i + 3] for i in range(0, len(data), 3)]
     background = max(set(pixels), key=pixels.count)
     return sum(1 for p in pixels if sum(abs(a - b) for a, b in zip(p, background, strict=True)) > 96)
 

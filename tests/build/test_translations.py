@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
 from babel.messages.pofile import read_po, write_po
+from bs4 import BeautifulSoup
 
 from booktools.i18n import counts, po_path
 from tinybook import TinyBook, chapter

@@ -116,7 +116,8 @@ def test_no_english_interface_text_is_left_on_chinese_pages(book, docname):
 
 
 def test_part_captions_of_the_table_of_contents_are_translated(book):
-    captions = [c.get_text(strip=True) for c in page(book, "book/index", ZH).select(".bd-sidebar-primary .caption-text")]
+    sidebar = page(book, "book/index", ZH).select(".bd-sidebar-primary .caption-text")
+    captions = [c.get_text(strip=True) for c in sidebar]
     assert captions and all(CJK.search(c) for c in captions), captions
 
 

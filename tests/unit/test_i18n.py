@@ -39,9 +39,10 @@ def lint(tmp_path: Path, english: str, chinese: str, name: str = "chapter.po") -
 
 
 def test_lint_finds_lost_markup_a_missing_term_a_bare_generator_and_half_width_punctuation(tmp_path):
-    assert lint(tmp_path, "Each minibatch has `batch_size` rows.", "每个小批量有 `batch_size` 行。") == []
-    assert "markup differs" in lint(tmp_path, "Each minibatch has `batch_size` rows.", "每个小批量有 batch_size 行。")[0]
-    assert "lacks '小批量'" in lint(tmp_path, "Each minibatch has `batch_size` rows.", "每批有 `batch_size` 行。")[0]
+    english = "Each minibatch has `batch_size` rows."
+    assert lint(tmp_path, english, "每个小批量有 `batch_size` 行。") == []
+    assert "markup differs" in lint(tmp_path, english, "每个小批量有 batch_size 行。")[0]
+    assert "lacks '小批量'" in lint(tmp_path, english, "每批有 `batch_size` 行。")[0]
     assert "bare 生成器" in lint(tmp_path, "Pass a generator.", "传入一个生成器。")[0]
     assert "half-width" in lint(tmp_path, "A minibatch, then another.", "一个小批量,再一个。")[0]
 
