@@ -349,7 +349,7 @@ def test_missing_page_shows_the_404_page_with_the_site_around_it(visit):
 # --- screenshots --------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-@pytest.mark.parametrize("docname", ["book/index", "book/scratch/training"])
+@pytest.mark.parametrize("docname", ["book/index", "book/scratch/training", "zh/book/scratch/training"])
 def test_screenshot_fits_the_screen(visit, docname, size):
     viewport = DESKTOP if size == "desktop" else PHONE
     page = visit.page
@@ -359,7 +359,7 @@ def test_screenshot_fits_the_screen(visit, docname, size):
     page.reload(wait_until="load")
     visit.settle()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    stem = docname.split("/")[-1]
+    stem = ("zh-" if docname.startswith("zh/") else "") + docname.split("/")[-1]
     page.screenshot(path=SCREENSHOTS / f"{stem}-{size}.png")
     page.screenshot(path=SCREENSHOTS / f"{stem}-{size}-full.png", full_page=True)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
