@@ -11,10 +11,11 @@ TEST_STAMP := $(VENV)/.test-installed
 LAB_STAMP  := $(VENV)/.lab-installed
 LOCK       := constraints.txt
 
-.PHONY: help html test test-fast check-tangle site-for-tests tangle bench clean clean-all chromium lint chapter live lab lock i18n i18n-status
+.PHONY: help html pdf test test-fast check-tangle site-for-tests pdf-for-tests tangle bench clean clean-all chromium tex lint chapter live lab lock i18n i18n-status
 
 help:
 	@echo "make html       build the book into _build/html (executes chapters the cache lacks)"
+	@echo "make pdf        build the book as PDF, English and Chinese, into _build/pdf (installs TeX as root)"
 	@echo "make test       check the package against the chapters, build _build strictly, run every test on it"
 	@echo "make test-fast  package and chapter claims against the existing _build (under a minute)"
 	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
@@ -54,6 +55,12 @@ html: $(BOOK_STAMP)
 	$(BIN)/jupyter-book build .
 	@echo "==> the book is at $(CURDIR)/_build/html/index.html"
 
+# The PDFs: Sphinx's LaTeX builder from the same execution cache as the site, compiled
+# with XeLaTeX by bookbuild.pdf; each edition's PDF goes to _build/pdf and into the site.
+pdf: $(BOOK_STAMP) tex
+	$(BIN)/jupyter-book build . --builder latex
+	@echo "==> the PDFs are in $(CURDIR)/_build/pdf/"
+
 tangle: $(BOOK_STAMP)
 	$(TOOLS).tangle
 
@@ -74,7 +81,23 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk >/dev/null; \
 	  else echo "==> chromium or a CJK font is missing: the browser tests will fail; install them with: sudo apt-get install chromium fonts-noto-cjk"; fi; }
 
-test: $(TEST_STAMP) chromium site-for-tests
+# The PDFs the tests check, from the same build (the doctrees are shared: nothing is read again).
+pdf-for-tests: site-for-tests tex
+	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build . --builder latex
+
+# XeLaTeX, latexmk, xindy, the LaTeX packages Sphinx uses, xeCJK with its Fandol fonts,
+# the FreeFont and DejaVu fonts, and poppler (the PDF tests render pages) from Debian.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+  texlive-lang-chinese latexmk xindy fonts-freefont-otf fonts-dejavu-core poppler-utils
+tex:
+	@{ command -v xelatex && command -v latexmk && command -v xindy && command -v pdftoppm \
+	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing TeX for the PDF (a few minutes, once): $(TEX_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
+	  else echo "==> TeX for the PDF is missing; install it with: sudo apt-get install $(TEX_PACKAGES)"; exit 1; fi; }
+
+test: $(TEST_STAMP) chromium site-for-tests pdf-for-tests
 	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest
 
 test-fast: $(TEST_STAMP)
@@ -131,7 +154,7 @@ lock: | $(BIN)/python
 	@echo "==> wrote $(LOCK) ($$(grep -c '==' $(LOCK)) packages)"
 
 clean:
-	rm -rf _build/html _build/.doctrees _build/jupyter_execute _build/screenshots _build/bookbuild-*.json
+	rm -rf _build/html _build/latex _build/pdf _build/.doctrees _build/jupyter_execute _build/screenshots _build/bookbuild-*.json
 
 clean-all:
 	rm -rf _build $(VENV)

@@ -1,9 +1,10 @@
 """Fixtures and test groups.
 
-The tests fall into five folders, each a pytest marker of the same name:
+The tests fall into six folders, each a pytest marker of the same name:
 ``unit`` (the package and the tools), ``chapters`` (each chapter's claims,
 read from an executed build), ``build`` (the build rules, on throwaway
-books), ``site`` (the built HTML) and ``browser`` (the site in Chromium).
+books), ``site`` (the built HTML), ``pdf`` (the built PDFs) and ``browser`` (the site
+in Chromium).
 
 ``book`` is one strict build of the whole book. Set BOOK_BUILD to an existing
 build folder (the one holding html/ and jupyter_execute/, e.g. ``_build``) to
@@ -21,7 +22,7 @@ import pytest
 from bookbuild.kernels import KERNEL_ENV
 from booktest import ROOT, BookBuild, jupyter_book
 
-GROUPS = ("unit", "chapters", "build", "site", "browser")
+GROUPS = ("unit", "chapters", "build", "site", "pdf", "browser")
 
 # Kernels the tests start (downloaded notebooks) compute as the build's kernels do.
 for _key, _value in KERNEL_ENV.items():

@@ -15,6 +15,7 @@ emits them.
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 - :mod:`bookbuild.translations` the other editions, from the catalogs and the same execution
+- :mod:`bookbuild.pdf`         the book as PDF, in every edition, from the same execution
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bookbuild import (
     download,
     kernels,
     package,
+    pdf,
     preexecute,
     status,
     strict,
@@ -33,7 +35,7 @@ from bookbuild import (
     wheel,
 )
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations, pdf)
 
 
 def setup(app):

@@ -286,7 +286,7 @@ CHILD = ("import json, sys\n"
 
 def build_translations(app, exception) -> None:
     """Build each translation from the English build's cache, then publish it under the site."""
-    if exception is not None or app.builder.format != "html" or is_translation(app.config):
+    if exception is not None or app.builder.name not in ("html", "latex") or is_translation(app.config):
         return
     import json
     import subprocess
@@ -314,12 +314,16 @@ def build_translations(app, exception) -> None:
         }
         if language.startswith("zh"):  # jieba, the segmenter Sphinx uses for Chinese, learns the book's terms
             overrides["html_search_options"] = {"dict": str(words)}
-        arguments = {"sourcedir": str(root), "outputdir": str(work / "html"), "noconfig": True,
+        builder = app.builder.name  # the pages, or the PDF (bookbuild.pdf compiles it in that build)
+        arguments = {"sourcedir": str(root), "outputdir": str(work / builder), "noconfig": True,
                      "path_config": str(root / "_config.yml"), "confoverrides": overrides,
-                     "doctreedir": str(work / ".doctrees"), "builder": "html"}
+                     "doctreedir": str(work / ".doctrees"), "builder": builder}
         start = time.perf_counter()
         if subprocess.run([sys.executable, "-c", CHILD, json.dumps(arguments)], cwd=root).returncode != 0:
             raise BuildFailed(f"the {language} edition failed to build; its log is above")
+        if builder != "html":
+            logger.info(f"the {language} edition's {builder} build took {time.perf_counter() - start:.1f} s")
+            continue
         target = site / spec["folder"]
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(work / "html", target)

@@ -1,0 +1,263 @@
+"""The book as PDF: Sphinx's LaTeX builder, XeLaTeX, and the PDFs published with the site.
+
+``jupyter-book build . --builder latex`` (what ``make pdf`` runs) writes the
+English book's ``.tex`` from the same doctrees and execution cache as the site,
+and this module then compiles it with XeLaTeX, through the Makefile Sphinx writes beside it
+(``latexmk`` with Sphinx's settings). The translations
+module builds each edition the same way, so every language gets its PDF.
+
+- Structure: the LaTeX builder assembles the whole book into the landing
+  page. :class:`BookStructure` gives the assembled tree the site's shape: the
+  landing page becomes one unnumbered opening chapter (its sections would
+  otherwise be chapters of their own), each part of ``_toc.yml`` starts with a
+  part page bearing the caption the site shows (``Part I · Tensor toolkit``,
+  translated in a translated edition), and the chapters of an unnumbered part
+  (the appendix) are unnumbered, as on the site. Chapters, sections,
+  figures and equations are numbered by LaTeX, which counts as the site does
+  (chapters on across the parts; figures and equations within the chapter).
+- Compiling: ``latexmk`` stops at the first LaTeX error. The build then fails
+  naming the chapter whose text holds the error (found from the labels Sphinx
+  writes at each chapter's start), the line of the ``.tex`` and LaTeX's message.
+- Publishing: the PDFs are copied to ``_build/pdf/`` and into the site, each
+  edition's beside its pages (``book_pdf_name``), and every page's download
+  menu links to the PDF of its language.
+
+Events: ``builder-inited`` (LaTeX: the TeX tools are there), a post-transform
+on the assembled book (LaTeX), ``html-page-context`` (the download menu's PDF
+link), ``build-finished`` (priority 940, after the strict check: compile;
+priority 960, after the translations: publish).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.texescape import escape
+
+logger = logging.getLogger(__name__)
+
+# Part pages carry the site's caption as it is (its own "Part I"), so LaTeX's \part* is used,
+# with the table of contents line and the PDF bookmark \part would have made.
+PREAMBLE = r"""
+\makeatletter
+% Chinese in any edition (the glossary names each term in Chinese); xeCJK's default fonts are Fandol.
+\@ifpackageloaded{xeCJK}{}{\usepackage{xeCJK}}
+% Code in a monospace font that stays legible in print (FreeMono's strokes are thin).
+\setmonofont{DejaVu Sans Mono}[Scale=MatchLowercase]
+% "Chapter 1" in the edition's language (\bookchapterlabel), above the title, as LaTeX's report class does.
+\def\@makechapterhead#1{\vspace*{50\p@}{\parindent\z@\raggedright\normalfont
+  \ifnum\c@secnumdepth>\m@ne\huge\bfseries\bookchapterlabel\par\nobreak\vskip20\p@\fi
+  \interlinepenalty\@M\Huge\bfseries #1\par\nobreak\vskip40\p@}}
+% Spaces in code are the font's space glyph, not a kern, so code copied from the PDF keeps
+% its indentation (tests/pdf checks it; Sphinx's verbatim space is \spx@verbatim@space).
+\def\spx@verbatim@space{\nobreak\hskip\z@skip\discretionary{\copy\sphinxvisiblespacebox}{\sphinxafterbreak}{\char32\relax}}
+\makeatother
+\newcommand{\bookpart}[1]{\cleardoublepage\phantomsection\addcontentsline{toc}{part}{#1}\part*{#1}}
+\newcommand{\booknumbered}[1]{\ifnum#1=1 \setcounter{secnumdepth}{\booksecnumdepth}\else\setcounter{secnumdepth}{-1}\fi}
+\AtBeginDocument{\edef\booksecnumdepth{\the\value{secnumdepth}}}
+"""
+
+
+def _raw(tex: str) -> nodes.raw:
+    return nodes.raw("", tex + "\n", format="latex")
+
+
+def _parts(env, root: str) -> list[tuple[str, bool, str]]:
+    """(first chapter, numbered, caption) of each part, from the landing page's toctrees."""
+    parts = []
+    for toctree in env.get_doctree(root).findall(addnodes.toctree):
+        entries = [name for _, name in toctree["entries"]]
+        if entries:
+            parts.append((entries[0], bool(toctree.get("numbered")), toctree.get("caption") or ""))
+    return parts
+
+
+class BookStructure(SphinxPostTransform):
+    """Give the assembled LaTeX book the site's structure: opening chapter, part pages, numbering."""
+
+    default_priority = 700
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        root = self.config.root_doc
+        if self.env.docname != root:
+            return
+        top = next(iter(self.document.findall(nodes.section)), None)
+        if top is None:
+            return
+        wrappers = [c for c in top.children
+                    if isinstance(c, nodes.compound) and "toctree-wrapper" in c["classes"]]
+        # The landing page: its title is the title page's; its text and sections become one
+        # unnumbered chapter under that title, instead of a chapter per section.
+        opening = nodes.section("", ids=[f"book-opening-{root}"])
+        opening += top[0].deepcopy() if isinstance(top[0], nodes.title) else nodes.title("", self.config.project)
+        for child in list(top.children[1:]):
+            if child not in wrappers:
+                top.remove(child)
+                opening += child
+        top.insert(1, opening)
+        top.insert(1, _raw(r"\booknumbered{0}"))
+        parts = {first: (numbered, caption) for first, numbered, caption in _parts(self.env, root)}
+        for wrapper in wrappers:
+            start = next(iter(wrapper.findall(addnodes.start_of_file)), None)
+            numbered, caption = parts.get(start["docname"] if start else "", (True, ""))
+            tex = rf"\booknumbered{{{int(numbered)}}}"
+            if caption:
+                tex = rf"\bookpart{{{escape(caption, self.config.latex_engine)}}}" + "\n" + tex
+            wrapper.insert(0, _raw(tex))
+
+
+# ---- compiling --------------------------------------------------------------------------------
+
+LABEL = re.compile(r"\\label\{\\detokenize\{([^}:]+)::doc\}\}")
+ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<message>.+)$", re.M)
+
+
+def chapter_at(tex: str, line: int) -> str | None:
+    """The docname whose text holds ``line`` of the assembled ``.tex`` (Sphinx labels each start)."""
+    found = None
+    for text in tex.splitlines()[:line]:
+        m = LABEL.search(text)
+        if m:
+            found = m.group(1)
+    return found
+
+
+def latex_error(log: str, tex: str) -> str:
+    """LaTeX's first error in ``log``, with the chapter and the line it is at."""
+    m = ERROR.search(log)
+    if m is None:
+        bang = next((line for line in log.splitlines() if line.startswith("! ")), "")
+        return bang[2:] or "no error message in the log"
+    line = int(m.group("line"))
+    chapter = chapter_at(tex, line)
+    where = f"in chapter {chapter}" if chapter else "before the first chapter"
+    return f"{where} (line {line} of {m.group('file')}): {m.group('message')}"
+
+
+def compile_pdf(app, exception) -> None:
+    """Run latexmk on the book's .tex; fail the build on a LaTeX error, naming the chapter."""
+    from bookbuild.strict import BuildFailed
+
+    if exception is not None or app.builder.name != "latex":
+        return
+    outdir = Path(app.outdir)
+    for entry in app.config.latex_documents:
+        stem = Path(entry[1]).stem
+        # the Makefile Sphinx writes beside the .tex runs latexmk with Sphinx's settings (xindy, options)
+        command = ["make", f"{stem}.pdf", "LATEXOPTS=-interaction=nonstopmode -halt-on-error -file-line-error"]
+        logger.info(f"compiling {outdir / stem}.tex with XeLaTeX (latexmk)")
+        start = time.perf_counter()
+        run = subprocess.run(command, cwd=outdir, capture_output=True, text=True, errors="replace")
+        pdf = outdir / f"{stem}.pdf"
+        if run.returncode != 0 or not pdf.exists():
+            log = outdir / f"{stem}.log"
+            text = log.read_text(errors="replace") if log.exists() else run.stdout + run.stderr
+            tex = (outdir / f"{stem}.tex").read_text(errors="replace")
+            pdf.unlink(missing_ok=True)  # never leave a truncated PDF behind
+            raise BuildFailed(f"XeLaTeX failed on {outdir / stem}.tex {latex_error(text, tex)}. "
+                              f"The full log is {log}.")
+        logger.info(f"wrote {pdf} ({pdf.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - start:.0f} s)")
+
+
+def check_tools(app) -> None:
+    from bookbuild.strict import BuildFailed
+
+    if app.builder.name != "latex":
+        return
+    missing = [tool for tool in ("latexmk", "xelatex") if shutil.which(tool) is None]
+    if missing:
+        raise BuildFailed(f"the PDF needs {' and '.join(missing)}, which this machine lacks. "
+                          "`make pdf` installs the TeX packages README lists (as root), or install them yourself.")
+
+
+# ---- publishing -------------------------------------------------------------------------------
+
+def editions(app) -> list[tuple[str, str]]:
+    """(folder under the site, PDF name) of the English book and of each translation."""
+    found = [("", app.config.book_pdf_name)]
+    for spec in (app.config.book_translations or {}).values():
+        name = spec.get("config", {}).get("book_pdf_name")
+        if name:
+            found.append((spec["folder"], name))
+    return found
+
+
+def publish(app, exception) -> None:
+    """Gather each edition's PDF in _build/pdf/ and put it in the site beside its pages."""
+    from bookbuild.translations import is_translation
+
+    if exception is not None or is_translation(app.config) or app.builder.name not in ("html", "latex"):
+        return
+    build = Path(app.outdir).parent
+    shelf = build / "pdf"
+    for folder, name in editions(app):
+        made = build / folder / "latex" / name if folder else build / "latex" / name
+        if app.builder.name == "latex" and made.exists():
+            shelf.mkdir(exist_ok=True)
+            shutil.copy2(made, shelf / name)
+        site = build / "html" / folder
+        if (shelf / name).exists() and site.is_dir():
+            shutil.copy2(shelf / name, site / name)
+            logger.info(f"the PDF {name} is at {shelf / name} and in the site at {site / name}")
+        elif app.builder.name == "html":
+            logger.info(f"the pages link to {name}, which is not built yet: `make pdf` builds it")
+
+
+def pdf_link(app, pagename, templatename, context, doctree) -> None:
+    """The download menu of every page offers the whole book as PDF, in the page's language."""
+    from sphinx.locale import _
+
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].append({
+                "type": "link", "text": str(_("Book (PDF)")), "label": "download-book-pdf-button",
+                "tooltip": str(_("Download the whole book as PDF")), "icon": "fas fa-book",
+                "url": context["pathto"](app.config.book_pdf_name, 1),
+            })
+
+
+def latex_settings(app, config) -> None:
+    """The book's macros in the LaTeX preamble; the contents page says "Contents" in the edition's
+    language (Sphinx would title it with the first part's caption)."""
+    from sphinx.locale import _
+    from sphinx.util import texescape
+
+    texescape.init()  # the LaTeX builder does this later; escape() needs it
+    contents = escape(str(_("Contents")), config.latex_engine)
+    chapter = r"\thechapter{}".join(escape(part, config.latex_engine) for part in str(_("Chapter %s")).split("%s"))
+    preamble = PREAMBLE + rf"\newcommand{{\bookchapterlabel}}{{{chapter}}}" + "\n"
+    if not (config.language or "en").startswith(("zh", "ja", "ko")):
+        # xeCJK would set curly quotes, the middle dot, dashes and ellipses full width, as in Chinese text
+        preamble += r'\xeCJKDeclareCharClass{Default}{"00B7,"2013,"2014,"2018,"2019,"201C,"201D,"2026}' + "\n"
+    config.latex_elements = {**config.latex_elements,
+                             "preamble": config.latex_elements.get("preamble", "") + preamble,
+                             "tableofcontents": rf"\renewcommand{{\contentsname}}{{{contents}}}\sphinxtableofcontents"}
+
+
+def document(app, env, docnames) -> None:
+    """The LaTeX document: this edition's PDF name, title and authors (Jupyter Book would impose
+    the English title from _config.yml on every edition)."""
+    if app.builder.name == "latex":
+        stem = Path(app.config.book_pdf_name).stem
+        app.config.latex_documents = [(app.config.root_doc, f"{stem}.tex", app.config.html_title or app.config.project,
+                                       escape(app.config.author, app.config.latex_engine), "manual")]
+
+
+def setup(app) -> None:
+    app.add_config_value("book_pdf_name", "book.pdf", "html")
+    app.connect("config-inited", latex_settings)
+    app.connect("env-before-read-docs", document)
+    app.add_post_transform(BookStructure)
+    app.connect("builder-inited", check_tools)
+    app.connect("html-page-context", pdf_link, priority=501)
+    app.connect("build-finished", compile_pdf, priority=940)
+    app.connect("build-finished", publish, priority=960)
