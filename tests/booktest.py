@@ -106,11 +106,12 @@ def cell_outputs_text(cell) -> str:
     return "".join(parts)
 
 
-def jupyter_book(source: Path, output: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+def jupyter_book(source: Path, output: Path, env_extra: dict | None = None,
+                 builder: str = "html") -> subprocess.CompletedProcess:
     """Run `jupyter-book build` as a reader would, capturing everything it prints."""
     env = {**os.environ, "SCRATCHBOOK_TANGLE": "check", **(env_extra or {})}
     return subprocess.run(
-        [str(BIN / "jupyter-book"), "build", str(source), "--path-output", str(output)],
+        [str(BIN / "jupyter-book"), "build", str(source), "--path-output", str(output), "--builder", builder],
         capture_output=True, text=True, env=env, timeout=3600,
     )
 

@@ -69,12 +69,13 @@ class TinyBook:
                "chapters": [{"file": f} for f in files]}
         (self.root / "_toc.yml").write_text(yaml.safe_dump(toc))
 
-    def build(self):
-        """Build as `make html` does; the kernel imports this book's own scratchbook."""
+    def build(self, builder: str = "html"):
+        """Build as `make html` (or, with the latex builder, `make pdf`) does; the kernel imports
+        this book's own scratchbook."""
         proc = jupyter_book(self.root, self.out, {
             "SCRATCHBOOK_TANGLE": "write",
             "PYTHONPATH": str(self.root / "src"),
-        })
+        }, builder)
         proc.log = proc.stdout + proc.stderr
         proc.executed = sorted(set(re.findall(r"book/(\w+)\.md: Executing notebook", proc.log)))
         return proc

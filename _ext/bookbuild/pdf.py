@@ -139,8 +139,8 @@ def latex_error(log: str, tex: str) -> str:
         return bang[2:] or "no error message in the log"
     line = int(m.group("line"))
     chapter = chapter_at(tex, line)
-    where = f"in chapter {chapter}" if chapter else "before the first chapter"
-    return f"{where} (line {line} of {m.group('file')}): {m.group('message')}"
+    where = f"in chapter {chapter} ({chapter}.md)" if chapter else "before the first chapter"
+    return f"{where}, line {line} of {m.group('file')}: {m.group('message').rstrip('.')}"
 
 
 def compile_pdf(app, exception) -> None:
@@ -163,7 +163,7 @@ def compile_pdf(app, exception) -> None:
             text = log.read_text(errors="replace") if log.exists() else run.stdout + run.stderr
             tex = (outdir / f"{stem}.tex").read_text(errors="replace")
             pdf.unlink(missing_ok=True)  # never leave a truncated PDF behind
-            raise BuildFailed(f"XeLaTeX failed on {outdir / stem}.tex {latex_error(text, tex)}. "
+            raise BuildFailed(f"XeLaTeX failed {latex_error(text, tex)}. "
                               f"The full log is {log}.")
         logger.info(f"wrote {pdf} ({pdf.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - start:.0f} s)")
 

@@ -63,6 +63,23 @@ def test_markdown_file_missing_from_toc_fails_the_build_naming_it(tmp_path):
     assert "book/orphan.md is not listed in _toc.yml" in proc.log
 
 
+def test_a_latex_error_fails_the_pdf_naming_the_chapter_and_leaves_no_pdf(tmp_path):
+    tiny = TinyBook(tmp_path)
+    tiny.write("book/good.md", chapter("Good", "print('fine')"))
+    tiny.write("book/bad.md", chapter("Bad", "1 + 1", prose="```{raw} latex\n\\nosuchmacro\n```"))
+    tiny.toc("book/good", "book/bad")
+    proc = tiny.build("latex")
+    assert proc.returncode != 0, proc.log[-3000:]
+    assert "XeLaTeX failed" in proc.log and "in chapter book/bad" in proc.log, proc.log[-3000:]
+    assert "Undefined control sequence" in proc.log, proc.log[-3000:]
+    assert not list((tiny.out / "_build").rglob("*.pdf"))
+    # the same book without the error: its PDF is written
+    tiny.write("book/bad.md", chapter("Bad", "1 + 1"))
+    proc = tiny.build("latex")
+    assert proc.returncode == 0, proc.log[-3000:]
+    assert (tiny.out / "_build" / "pdf" / "linear-regression-from-scratch.pdf").stat().st_size > 10_000
+
+
 @pytest.fixture(scope="module")
 def raising_book(tmp_path_factory):
     """The raising-cell book built twice, with nothing changed in between."""
