@@ -92,9 +92,10 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 tex:
 	@{ command -v xelatex && command -v latexmk && command -v xindy && command -v pdftoppm \
 	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
 	    echo "==> installing TeX for the PDF (a few minutes, once): $(TEX_PACKAGES)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
 	  else echo "==> TeX for the PDF is missing; install it with: sudo apt-get install $(TEX_PACKAGES)"; exit 1; fi; }
 
 test: $(TEST_STAMP) chromium site-for-tests pdf-for-tests
