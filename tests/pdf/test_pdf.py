@@ -94,6 +94,34 @@ def test_parts_are_numbered_and_captioned_as_on_the_site(book, edition):
     assert top == [site_title(book, "book/index", edition), *captions]
 
 
+def site_numbers(book, docname: str, edition: str) -> list[str]:
+    """The numbers the site shows on a page: sections ("13.1 Title"), figures ("Fig. 2.1"), equations ("(13.1)")."""
+    soup = site_page(book, docname, edition)
+    article = soup.select_one("article.bd-article")
+    found = []
+    for heading in article.select("h2, h3"):
+        number = heading.select_one(".section-number")
+        if number is not None:
+            title = squeeze(heading.get_text().replace(number.get_text(), "", 1)).rstrip("#").strip()
+            found.append(f"{number.get_text().strip().rstrip('.')} {title}")
+    for caption in article.select("figure .caption-number"):
+        found.append(squeeze(caption.get_text()))
+    for eqno in article.select(".eqno"):
+        for link in eqno.select("a.headerlink"):
+            link.decompose()
+        found.append(squeeze(eqno.get_text()))
+    return found
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_sections_figures_and_equations_are_numbered_as_on_the_site(book, edition):
+    text = squeeze(" ".join(_pages_text(pdf_path(book, edition))))
+    numbers = [(d, n) for d in toc_docnames() for n in site_numbers(book, d, edition)]
+    assert len(numbers) > 150
+    missing = [(d, n) for d, n in numbers if n not in text]
+    assert not missing, f"{edition}: numbered as on the site but not so in the PDF: {missing[:10]}"
+
+
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_page_count_fits_the_content(book, edition):
     # 22 pages of the site, 16 of them chapters of several printed pages each; a runaway
