@@ -40,10 +40,10 @@ def copy_book(target: Path) -> Path:
     return target
 
 
-def build(book: Path, label: str, **env_extra: str) -> dict:
+def build(book: Path, label: str, builder: str = "html", **env_extra: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(book / "src"), **env_extra}
     start = time.perf_counter()
-    proc = subprocess.run([str(BIN / "jupyter-book"), "build", str(book)],
+    proc = subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "--builder", builder],
                           capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     log = proc.stdout + proc.stderr
@@ -56,7 +56,27 @@ def build(book: Path, label: str, **env_extra: str) -> dict:
         part = match.group(0)
         editions[match.group(1)] = {"wall": float(match.group(2)),
                                     "executed": len(re.findall(r"Executing notebook|Executed notebook", part))}
-    return {"label": label, "wall": wall, "runs": runs, "editions": editions}
+    return {"label": label, "wall": wall, "runs": runs, "editions": editions, "log": log}
+
+
+PDF_EDITION = re.compile(r"the (\S+) edition's latex build took ([\d.]+) s")
+COMPILED = re.compile(r"wrote (\S+\.pdf) \([\d.]+ MB, (\d+) s\)")
+
+
+def report_pdf(book: Path) -> None:
+    """Both PDFs, built after the site from its doctrees and cache: time, executions, pages."""
+    if shutil.which("xelatex") is None:
+        print("\nPDF: skipped (no TeX; `make pdf` installs it)")
+        return
+    pdf = build(book, "PDF of both editions, after the site", builder="latex")
+    editions = sum(float(sec) for _, sec in PDF_EDITION.findall(pdf["log"]))
+    print(f"\nPDF after the site: {pdf['wall']:.1f} s in all, {len(pdf['runs'])} chapters executed; "
+          f"English {pdf['wall'] - editions:.1f} s, translations {editions:.1f} s")
+    for path, seconds in COMPILED.findall(pdf["log"]):
+        info = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
+        pages = re.search(r"Pages:\s+(\d+)", info)
+        size = Path(path).stat().st_size / 1e6
+        print(f"  {Path(path).name}: {pages.group(1) if pages else '?'} pages, {size:.1f} MB, XeLaTeX {seconds} s")
 
 
 def report_editions(reread: dict) -> None:
@@ -107,6 +127,7 @@ def main() -> None:
         reread = build(book, "every page again, from the cache")
         report([standalone, cold, noop, prose, code, saved, reread], cold, standalone)
         report_editions(reread)
+        report_pdf(book)
         print("code edit re-executed:", ", ".join(sorted(code["runs"])) or "nothing")
         print("saved-code edit re-executed:", ", ".join(sorted(saved["runs"])) or "nothing")
         os.environ["BOOK_BUILD"] = str(book / "_build")  # page weight of the site just built
