@@ -242,7 +242,10 @@ def glossary(root: Path = ROOT) -> list[Term]:
     only contain what their Chinese terms share (生成器); the bare-生成器 rule
     of :func:`lint_catalog` then makes it say which.
     """
-    text = (root / "book" / "appendix" / "glossary.md").read_text(encoding="utf-8")
+    page = root / "book" / "appendix" / "glossary.md"
+    if not page.exists():  # a book without a glossary (a throwaway test book) fixes no terms
+        return []
+    text = page.read_text(encoding="utf-8")
     table = text[text.index("```{list-table}"):]
     table = table[:table.index("\n```\n")]
     rows = re.findall(r"^\* - (.+)\n  - (.+)\n  - ", table, flags=re.MULTILINE)[1:]  # after the header
