@@ -22,10 +22,12 @@ module builds each edition the same way, so every language gets its PDF.
   edition's beside its pages (``book_pdf_name``), and every page's download
   menu links to the PDF of its language.
 
-Events: ``builder-inited`` (LaTeX: the TeX tools are there), a post-transform
-on the assembled book (LaTeX), ``html-page-context`` (the download menu's PDF
-link), ``build-finished`` (priority 940, after the strict check: compile;
-priority 960, after the translations: publish).
+Events: ``config-inited`` (the LaTeX preamble), ``builder-inited`` (LaTeX: the
+TeX tools are there), ``env-before-read-docs`` (the LaTeX document's name and
+title), a post-transform on the assembled book (LaTeX), ``html-page-context``
+(the download menu's PDF link), ``build-finished`` (priority 940, after the
+strict check: start XeLaTeX; 955, after the translations, which build
+meanwhile: wait for it and check; 960: publish).
 """
 
 from __future__ import annotations
@@ -131,40 +133,57 @@ def chapter_at(tex: str, line: int) -> str | None:
     return found
 
 
-def latex_error(log: str, tex: str) -> str:
-    """LaTeX's first error in ``log``, with the chapter and the line it is at."""
+def latex_error(log: str, tex: str, output: str = "") -> str:
+    """LaTeX's first error in ``log``, with the chapter and the line it is at (else the end of
+    latexmk's ``output``: an index or driver step failed)."""
     m = ERROR.search(log)
     if m is None:
         bang = next((line for line in log.splitlines() if line.startswith("! ")), "")
-        return bang[2:] or "no error message in the log"
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        return bang[2:] or f"with no LaTeX error in its log; latexmk ended:\n{tail}"
     line = int(m.group("line"))
     chapter = chapter_at(tex, line)
     where = f"in chapter {chapter} ({chapter}.md)" if chapter else "before the first chapter"
-    return f"{where}, line {line} of {m.group('file')}: {m.group('message').rstrip('.')}"
+    return f"{where}, line {line} of {m.group('file')}: {m.group('message')}"
 
 
-def compile_pdf(app, exception) -> None:
-    """Run latexmk on the book's .tex; fail the build on a LaTeX error, naming the chapter."""
-    from bookbuild.strict import BuildFailed
-
+def start_compiling(app, exception) -> None:
+    """Start XeLaTeX on the book's .tex, in the background: a translation's LaTeX build (priority
+    950) runs meanwhile, on the other core."""
     if exception is not None or app.builder.name != "latex":
         return
     outdir = Path(app.outdir)
+    app.bookbuild_pdf_jobs = []
     for entry in app.config.latex_documents:
         stem = Path(entry[1]).stem
         # the Makefile Sphinx writes beside the .tex runs latexmk with Sphinx's settings (xindy, options)
         command = ["make", f"{stem}.pdf", "LATEXOPTS=-interaction=nonstopmode -halt-on-error -file-line-error"]
         logger.info(f"compiling {outdir / stem}.tex with XeLaTeX (latexmk)")
-        start = time.perf_counter()
-        run = subprocess.run(command, cwd=outdir, capture_output=True, text=True, errors="replace")
+        job = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, errors="replace")
+        app.bookbuild_pdf_jobs.append((stem, job, time.perf_counter()))
+
+
+def finish_compiling(app, exception) -> None:
+    """Wait for XeLaTeX; fail the build on a LaTeX error, naming the chapter, and leave no PDF."""
+    from bookbuild.strict import BuildFailed
+
+    jobs, app.bookbuild_pdf_jobs = getattr(app, "bookbuild_pdf_jobs", []), []
+    if exception is not None:  # the build failed elsewhere: stop compiling
+        for _, job, _ in jobs:
+            job.kill()
+            job.wait()
+        return
+    outdir = Path(app.outdir)
+    for stem, job, start in jobs:
+        output, _ = job.communicate()
         pdf = outdir / f"{stem}.pdf"
-        if run.returncode != 0 or not pdf.exists():
+        if job.returncode != 0 or not pdf.exists():
             log = outdir / f"{stem}.log"
-            text = log.read_text(errors="replace") if log.exists() else run.stdout + run.stderr
+            text = log.read_text(errors="replace") if log.exists() else output
             tex = (outdir / f"{stem}.tex").read_text(errors="replace")
             pdf.unlink(missing_ok=True)  # never leave a truncated PDF behind
-            raise BuildFailed(f"XeLaTeX failed {latex_error(text, tex)}. "
-                              f"The full log is {log}.")
+            raise BuildFailed(f"XeLaTeX failed {latex_error(text, tex, output)}\nThe full log is {log}.")
         logger.info(f"wrote {pdf} ({pdf.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - start:.0f} s)")
 
 
@@ -259,5 +278,6 @@ def setup(app) -> None:
     app.add_post_transform(BookStructure)
     app.connect("builder-inited", check_tools)
     app.connect("html-page-context", pdf_link, priority=501)
-    app.connect("build-finished", compile_pdf, priority=940)
+    app.connect("build-finished", start_compiling, priority=940)
+    app.connect("build-finished", finish_compiling, priority=955)
     app.connect("build-finished", publish, priority=960)

@@ -19,7 +19,7 @@ ENGLISH_INTERFACE = ["Search", "Contents", "Previous", "Next", "Toggle primary s
                      "Color mode", "System Settings", "Light", "Dark", "Run this chapter",
                      "Open this chapter's notebook in Colab", "Download this page", "Download source file",
                      "Download notebook file", "Fullscreen mode", "Link to this heading", "Back to top", "By ",
-                     "Last updated", "Print to PDF"]
+                     "Last updated", "Print to PDF", "Book (PDF)", "Download the whole book as PDF"]
 
 
 def page(book, docname: str, language: str = "en") -> BeautifulSoup:
