@@ -58,6 +58,8 @@ PREAMBLE = r"""
 \def\@makechapterhead#1{\vspace*{50\p@}{\parindent\z@\raggedright\normalfont
   \ifnum\c@secnumdepth>\m@ne\huge\bfseries\bookchapterlabel\par\nobreak\vskip20\p@\fi
   \interlinepenalty\@M\Huge\bfseries #1\par\nobreak\vskip40\p@}}
+% The running head likewise (Sphinx's page style sets it when the text begins: \bookchaptermark follows).
+\newcommand{\bookchaptermark}{\def\chaptermark##1{\markboth{\ifnum\c@secnumdepth>\m@ne\bookchapterlabel\quad\fi##1}{}}}
 % Spaces in code are the font's space glyph, not a kern, so code copied from the PDF keeps
 % its indentation (tests/pdf checks it; Sphinx's verbatim space is \spx@verbatim@space).
 \def\spx@verbatim@space{\nobreak\hskip\z@skip\discretionary{\copy\sphinxvisiblespacebox}{\sphinxafterbreak}{\char32\relax}}
@@ -106,7 +108,7 @@ class BookStructure(SphinxPostTransform):
                 top.remove(child)
                 opening += child
         top.insert(1, opening)
-        top.insert(1, _raw(r"\booknumbered{0}"))
+        top.insert(1, _raw(r"\bookchaptermark\booknumbered{0}"))
         parts = {first: (numbered, caption) for first, numbered, caption in _parts(self.env, root)}
         for wrapper in wrappers:
             start = next(iter(wrapper.findall(addnodes.start_of_file)), None)
@@ -245,13 +247,15 @@ def pdf_link(app, pagename, templatename, context, doctree) -> None:
 
 
 def latex_settings(app, config) -> None:
-    """The book's macros in the LaTeX preamble; the contents page says "Contents" in the edition's
-    language (Sphinx would title it with the first part's caption)."""
+    """The book's macros in the LaTeX preamble; the contents page and the bibliography are titled in
+    the edition's language (Sphinx would title the contents with the first part's caption, and
+    babel knows no Chinese)."""
     from sphinx.locale import _
     from sphinx.util import texescape
 
     texescape.init()  # the LaTeX builder does this later; escape() needs it
     contents = escape(str(_("Contents")), config.latex_engine)
+    bibliography = escape(str(_("Bibliography")), config.latex_engine)
     chapter = r"\thechapter{}".join(escape(part, config.latex_engine) for part in str(_("Chapter %s")).split("%s"))
     preamble = PREAMBLE + rf"\newcommand{{\bookchapterlabel}}{{{chapter}}}" + "\n"
     if not (config.language or "en").startswith(("zh", "ja", "ko")):
@@ -259,7 +263,8 @@ def latex_settings(app, config) -> None:
         preamble += r'\xeCJKDeclareCharClass{Default}{"00B7,"2013,"2014,"2018,"2019,"201C,"201D,"2026}' + "\n"
     config.latex_elements = {**config.latex_elements,
                              "preamble": config.latex_elements.get("preamble", "") + preamble,
-                             "tableofcontents": rf"\renewcommand{{\contentsname}}{{{contents}}}\sphinxtableofcontents"}
+                             "tableofcontents": (rf"\renewcommand{{\contentsname}}{{{contents}}}"
+                                                 rf"\renewcommand{{\bibname}}{{{bibliography}}}\sphinxtableofcontents")}
 
 
 def document(app, env, docnames) -> None:

@@ -209,6 +209,14 @@ def test_internal_links_exist_and_point_inside_the_document(book, edition):
     assert internal > 300, f"{edition}: only {internal} internal links"
 
 
+def test_the_chinese_pdfs_own_headings_are_chinese(book):
+    pages = _pages_text(pdf_path(book, "zh"))
+    text = squeeze(" ".join(pages))
+    assert "目录" in squeeze(" ".join(pages[:4])), "the contents page is not titled 目录"
+    assert re.search(r"第 ?1 ?章", text) and not re.search(r"\bChapter \d", text)
+    assert "参考文献" in text and "Bibliography" not in text
+
+
 def test_the_chinese_pdf_is_chinese_where_the_chinese_site_is(book):
     text = re.sub(r"\s+", "", "".join(_pages_text(pdf_path(book, "zh"))))
     for docname in toc_docnames():
