@@ -73,12 +73,13 @@ site-for-tests: check-tangle
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build .
 
 # The browser tests drive Debian's Chromium, and look at Chinese pages with a CJK
-# font; install what is missing when we may.
+# font; install what is missing when we may (as root, or with sudo that needs no password).
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh family 2>/dev/null | grep -q .; } || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
 	    echo "==> installing chromium and a CJK font (browser tests)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk >/dev/null; \
+	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk >/dev/null; \
 	  else echo "==> chromium or a CJK font is missing: the browser tests will fail; install them with: sudo apt-get install chromium fonts-noto-cjk"; fi; }
 
 # The PDFs the tests check, from the same build (the doctrees are shared: nothing is read again).
@@ -95,7 +96,7 @@ tex:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
 	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
 	    echo "==> installing TeX for the PDF (a few minutes, once): $(TEX_PACKAGES)"; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
+	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
 	  else echo "==> TeX for the PDF is missing; install it with: sudo apt-get install $(TEX_PACKAGES)"; exit 1; fi; }
 
 test: $(TEST_STAMP) chromium site-for-tests pdf-for-tests
