@@ -301,7 +301,6 @@ def build_translations(app, exception) -> None:
         work = site.parent / spec["folder"]
         logger.info(f"building the {language} edition into {work} (from the execution cache {cache})")
         locales = prepare_catalogs(root, language, work / "locales")
-        words = search_words(root, work / "search-words.txt")
         overrides = {
             "language": language,
             "locale_dirs": [str(locales)],
@@ -312,9 +311,10 @@ def build_translations(app, exception) -> None:
                              if app.config.html_baseurl else ""),
             **spec.get("config", {}),
         }
-        if language.startswith("zh"):  # jieba, the segmenter Sphinx uses for Chinese, learns the book's terms
-            overrides["html_search_options"] = {"dict": str(words)}
         builder = app.builder.name  # the pages, or the PDF (bookbuild.pdf compiles it in that build)
+        # jieba, the segmenter Sphinx uses for Chinese search, learns the book's terms (pages only)
+        if builder == "html" and language.startswith("zh"):
+            overrides["html_search_options"] = {"dict": str(search_words(root, work / "search-words.txt"))}
         arguments = {"sourcedir": str(root), "outputdir": str(work / builder), "noconfig": True,
                      "path_config": str(root / "_config.yml"), "confoverrides": overrides,
                      "doctreedir": str(work / ".doctrees"), "builder": builder}
