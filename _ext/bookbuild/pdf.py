@@ -151,8 +151,11 @@ def latex_error(log: str, tex: str, output: str = "") -> str:
 
 def start_compiling(app, exception) -> None:
     """Start XeLaTeX on the book's .tex, in the background: a translation's LaTeX build (priority
-    950) runs meanwhile, on the other core."""
-    if exception is not None or app.builder.name != "latex":
+    950) runs meanwhile, on the other core. latexmk writes to a log file, never to a pipe that
+    nobody reads until later (a full pipe would stall it)."""
+    from bookbuild.strict import passed
+
+    if exception is not None or app.builder.name != "latex" or not passed(app):
         return
     outdir = Path(app.outdir)
     app.bookbuild_pdf_jobs = []
@@ -161,31 +164,33 @@ def start_compiling(app, exception) -> None:
         # the Makefile Sphinx writes beside the .tex runs latexmk with Sphinx's settings (xindy, options)
         command = ["make", f"{stem}.pdf", "LATEXOPTS=-interaction=nonstopmode -halt-on-error -file-line-error"]
         logger.info(f"compiling {outdir / stem}.tex with XeLaTeX (latexmk)")
-        job = subprocess.Popen(command, cwd=outdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, errors="replace")
-        app.bookbuild_pdf_jobs.append((stem, job, time.perf_counter()))
+        output = outdir / f"{stem}.latexmk.log"
+        with output.open("w") as sink:
+            job = subprocess.Popen(command, cwd=outdir, stdout=sink, stderr=subprocess.STDOUT)
+        app.bookbuild_pdf_jobs.append((stem, job, output, time.perf_counter()))
 
 
 def finish_compiling(app, exception) -> None:
-    """Wait for XeLaTeX; fail the build on a LaTeX error, naming the chapter, and leave no PDF."""
-    from bookbuild.strict import BuildFailed
-
+    """Wait for XeLaTeX; report a LaTeX error as the build's warning, naming the chapter, and leave no PDF."""
     jobs, app.bookbuild_pdf_jobs = getattr(app, "bookbuild_pdf_jobs", []), []
     if exception is not None:  # the build failed elsewhere: stop compiling
-        for _, job, _ in jobs:
+        for _, job, _, _ in jobs:
             job.kill()
             job.wait()
         return
     outdir = Path(app.outdir)
-    for stem, job, start in jobs:
-        output, _ = job.communicate()
+    for stem, job, output, start in jobs:
+        job.wait()
         pdf = outdir / f"{stem}.pdf"
         if job.returncode != 0 or not pdf.exists():
             log = outdir / f"{stem}.log"
-            text = log.read_text(errors="replace") if log.exists() else output
+            printed = output.read_text(errors="replace") if output.exists() else ""
+            text = log.read_text(errors="replace") if log.exists() else printed
             tex = (outdir / f"{stem}.tex").read_text(errors="replace")
             pdf.unlink(missing_ok=True)  # never leave a truncated PDF behind
-            raise BuildFailed(f"XeLaTeX failed {latex_error(text, tex, output)}\nThe full log is {log}.")
+            logger.warning(f"XeLaTeX failed {latex_error(text, tex, printed)}\nThe full log is {log}.",
+                           type="bookbuild", subtype="latex")
+            continue
         logger.info(f"wrote {pdf} ({pdf.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - start:.0f} s)")
 
 

@@ -6,14 +6,17 @@
   so the command exits non-zero whatever its command-line flags were.
 - Every Markdown file under ``book/`` must be listed in ``_toc.yml``.
 - A chapter whose execution failed is not published (its page is deleted).
-- After a failed build every document is read again, so an unchanged rebuild
-  reports the same problems instead of reusing pages that were never right
-  (executed outputs stay cached, so this costs no execution).
-- The build's own record of itself (warnings, failed chapters) is written to
-  ``<output>/../bookbuild-<builder>.json`` for the tests and the status page.
+- One failure channel: every later step (the wheel, the translations, XeLaTeX)
+  reports a problem as a warning of type ``bookbuild``, never by raising, and
+  asks :func:`passed` before doing work that only a sound build deserves. The
+  verdict comes last: the build's record of itself (warnings, failed chapters)
+  is written to ``<output>/../bookbuild-<builder>.json`` for the tests and the
+  status page, and a build with any warning raises :class:`BuildFailed`. Sphinx
+  then deletes its pickled environment, so the next build reads every page
+  again and reports the same problems (outputs stay cached: no execution).
 
-Events: ``builder-inited`` (the toc rule), ``env-get-outdated`` (re-read after
-a failure), ``build-finished`` (priority 900, last: unpublish, record, fail).
+Events: ``builder-inited`` (the toc rule), ``build-finished`` (priority 900:
+unpublish failed chapters; priority 999, after every other step: record, fail).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from sphinx.util import logging as sphinx_logging
 from booktools.toc import toc_files
 
 logger = sphinx_logging.getLogger(__name__)
-FAILED_MARK = "bookbuild-failed"  # in the doctree folder while the last build has failed
 
 
 class BuildFailed(SphinxError):
@@ -88,14 +90,6 @@ def check_toc(app) -> None:
                            f"Add it to _toc.yml (or delete it).", type="bookbuild", subtype="toc")
 
 
-def reread_after_failure(app, env, added, changed, removed) -> list[str]:
-    """Read every document again when the previous build failed."""
-    if (Path(app.doctreedir) / FAILED_MARK).exists():
-        logger.info("the previous build failed: reading every page again")
-        return sorted(env.found_docs - added - changed - removed)
-    return []
-
-
 def failed_chapters(app) -> list[str]:
     """Docnames whose notebook execution did not succeed in this build."""
     from myst_nb.sphinx_ import NbMetadataCollector
@@ -108,31 +102,36 @@ def failed_chapters(app) -> list[str]:
     return failed
 
 
-def finish(app, exception) -> None:
-    """Unpublish failed chapters, write the build's record, and fail if anything was reported."""
-    if isinstance(exception, BuildFailed):
-        return  # Sphinx calls the handlers again with the failure this handler raised
-    recorder = app.bookbuild_warnings
-    failed = failed_chapters(app) if app.env is not None else []
-    for docname in failed:
+def passed(app) -> bool:
+    """True while nothing has been reported: the later steps build on a sound book only."""
+    return not app.bookbuild_warnings.messages
+
+
+def unpublish(app, exception) -> None:
+    """Delete the page of every chapter whose execution failed, and report it."""
+    if exception is not None or app.env is None:
+        return
+    for docname in failed_chapters(app):
         if app.builder.format == "html":
             (Path(app.outdir) / f"{docname}.html").unlink(missing_ok=True)
         logger.warning(f"{app.env.doc2path(docname, False)}: a cell failed (traceback above); its page was "
                        "not published. Fix the cell, or tag it raises-exception if the error is the point.",
                        type="bookbuild", subtype="exec")
+
+
+def verdict(app, exception) -> None:
+    """Write the build's record, then fail if anything was reported (the last build-finished step)."""
+    if isinstance(exception, BuildFailed):
+        return  # Sphinx calls the handlers again with the failure this handler raised
+    recorder = app.bookbuild_warnings
     logging.getLogger(sphinx_logging.NAMESPACE).removeHandler(recorder)
     ok = exception is None and not recorder.messages
+    failed = failed_chapters(app) if app.env is not None else []
     record = {"builder": app.builder.name, "sphinx": sphinx.__display_version__, "succeeded": ok,
               "warnings": recorder.messages, "failed_chapters": failed,
               "exception": None if exception is None else f"{type(exception).__name__}: {exception}"}
     Path(app.outdir).parent.joinpath(f"bookbuild-{app.builder.name}.json").write_text(json.dumps(record, indent=1))
-    mark = Path(app.doctreedir) / FAILED_MARK
-    if ok:
-        mark.unlink(missing_ok=True)
-        return
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.touch()
-    if exception is None:
+    if exception is None and not ok:
         raise BuildFailed(f"{len(recorder.messages)} warning(s), listed above; the book's build fails on "
                           "any warning. Fix each one (the file is named at the start of its line).")
 
@@ -142,5 +141,5 @@ def setup(app) -> None:
     app.bookbuild_warnings = WarningRecorder(app)
     logging.getLogger(sphinx_logging.NAMESPACE).addHandler(app.bookbuild_warnings)
     app.connect("builder-inited", check_toc)
-    app.connect("env-get-outdated", reread_after_failure)
-    app.connect("build-finished", finish, priority=900)
+    app.connect("build-finished", unpublish, priority=900)
+    app.connect("build-finished", verdict, priority=999)

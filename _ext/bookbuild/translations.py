@@ -284,16 +284,31 @@ CHILD = ("import json, sys\n"
          "sys.exit(0 if build_sphinx(**json.loads(sys.argv[1])) == 0 else 1)\n")
 
 
+def report_edition_failure(root: Path, language: str, record: Path) -> None:
+    """Report a failed edition through the build's warnings: each of its own, naming the chapter's catalog."""
+    import json
+
+    messages = json.loads(record.read_text()).get("warnings", []) if record.exists() else []
+    catalogs = root / "locales" / language.replace("-", "_") / "LC_MESSAGES"
+    for message in messages or ["the build stopped before recording anything (its log is above)"]:
+        chapter = re.match(r"(?:.*/)?(book/[^:]+)\.md\b", message)
+        where = f" (translated from {(catalogs / chapter[1]).relative_to(root)}.po)" if chapter else ""
+        logger.warning(f"the {language} edition: {message}{where}", type="bookbuild", subtype="translation")
+
+
 def build_translations(app, exception) -> None:
     """Build each translation from the English build's cache, then publish it under the site."""
+    from bookbuild.strict import passed
+
     if exception is not None or app.builder.name not in ("html", "latex") or is_translation(app.config):
+        return
+    if not passed(app):
+        logger.info("the English build reported problems: the translations are not built")
         return
     import json
     import subprocess
     import sys
     import time
-
-    from bookbuild.strict import BuildFailed
 
     root, site = Path(app.srcdir), Path(app.outdir)
     cache = str(Path(app.env.mystnb_config.execution_cache_path).resolve())
@@ -320,7 +335,8 @@ def build_translations(app, exception) -> None:
                      "doctreedir": str(work / ".doctrees"), "builder": builder}
         start = time.perf_counter()
         if subprocess.run([sys.executable, "-c", CHILD, json.dumps(arguments)], cwd=root).returncode != 0:
-            raise BuildFailed(f"the {language} edition failed to build; its log is above")
+            report_edition_failure(root, language, work / f"bookbuild-{builder}.json")
+            continue
         if builder != "html":
             logger.info(f"the {language} edition's {builder} build took {time.perf_counter() - start:.1f} s")
             continue

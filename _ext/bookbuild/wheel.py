@@ -10,7 +10,15 @@ file name), ``{{ scratchbook_wheel_url }}`` (at ``html_baseurl``),
 the wheel itself is built into ``_downloads/`` when the build succeeded, with
 the pinned setuptools and no network (``--no-build-isolation --no-index``).
 
-Events: ``config-inited`` (the name, from the chapters), ``build-finished`` (build the wheel).
+The substitutions hold a placeholder (:data:`PLACEHOLDER`), never the version
+itself: a changed configuration value would make Sphinx read every page again.
+:class:`FillVersion` puts the version in where a page shows the placeholder,
+and such a page depends on a stamp file that changes with the version, so
+a ``#@save`` edit re-reads exactly the pages that show it.
+
+Events: ``config-inited`` (the name, from the chapters; the stamp),
+``source-read`` (the dependency), a transform (the version),
+``build-finished`` (build the wheel).
 """
 
 from __future__ import annotations
@@ -21,13 +29,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.errors import ExtensionError
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 
 from booktools import tangle
 
 logger = logging.getLogger(__name__)
 FOLDER = "_downloads"
+PLACEHOLDER = "SCRATCHBOOKVERSION"  # what the substitutions hold until FillVersion replaces it
+STAMP = "scratchbook-version"  # in the doctree folder: the version the pages were read with
 
 
 def wheel_name(version: str) -> str:
@@ -51,13 +63,40 @@ def name_the_wheel(app, config) -> None:
     version = version_of_chapters(Path(app.srcdir))
     config.scratchbook_version = version
     base = (config.html_baseurl or "").rstrip("/")
-    url = f"{base}/{FOLDER}/{wheel_name(version)}" if base else f"{FOLDER}/{wheel_name(version)}"
+    name = wheel_name(PLACEHOLDER)
+    url = f"{base}/{FOLDER}/{name}" if base else f"{FOLDER}/{name}"
     config.myst_substitutions = {**(config.myst_substitutions or {}),
-                                 "scratchbook_version": version,
-                                 "scratchbook_wheel": wheel_name(version),
+                                 "scratchbook_version": PLACEHOLDER,
+                                 "scratchbook_wheel": name,
                                  "scratchbook_wheel_url": url,
-                                 "scratchbook_wheel_link": f"[{wheel_name(version)}]({url})",
+                                 "scratchbook_wheel_link": f"[{name}]({url})",
                                  "scratchbook_pip": f"`pip install {url}`"}
+    stamp = Path(app.doctreedir) / STAMP
+    if not stamp.exists() or stamp.read_text() != version:  # rewritten only when it changed
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(version)
+
+
+def note_version_dependency(app, docname: str, source: list[str]) -> None:
+    """A page that shows the version is read again when the version changes."""
+    if "{{ scratchbook_" in source[0] or PLACEHOLDER in source[0]:
+        app.env.note_dependency(str(Path(app.doctreedir) / STAMP))
+
+
+class FillVersion(SphinxTransform):
+    """Put the package's version where the substitutions left the placeholder (after a translation's)."""
+
+    default_priority = 30  # after Sphinx's Locale (20), which may bring the placeholder in a translation
+
+    def apply(self, **kwargs) -> None:
+        version = self.config.scratchbook_version
+        for node in list(self.document.findall(nodes.Text)):
+            if PLACEHOLDER in node:
+                node.parent.replace(node, nodes.Text(node.replace(PLACEHOLDER, version)))
+        for node in self.document.findall(nodes.Element):
+            for key in ("refuri", "reftarget"):
+                if PLACEHOLDER in (node.get(key) or ""):
+                    node[key] = node[key].replace(PLACEHOLDER, version)
 
 
 def build_wheel(srcdir: Path, target: Path) -> Path:
@@ -88,7 +127,11 @@ def finish(app, exception) -> None:
         return
     for old in target.glob("scratchbook-*.whl"):
         old.unlink()  # a site ships the one package its pages were made with
-    build_wheel(Path(app.srcdir), target)
+    try:
+        build_wheel(Path(app.srcdir), target)
+    except ExtensionError as err:  # reported through the build's warnings, like every late step
+        logger.warning(str(err), type="bookbuild", subtype="wheel")
+        return
     if not expected.exists():  # a warning, so the build fails but the other end-of-build steps still run
         logger.warning(f"src/scratchbook is not the package the chapters tangle to (the wheel is "
                        f"{sorted(p.name for p in target.glob('*.whl'))}, the pages name {expected.name}): "
@@ -97,6 +140,8 @@ def finish(app, exception) -> None:
 
 
 def setup(app) -> None:
-    app.add_config_value("scratchbook_version", "", "env")
+    app.add_config_value("scratchbook_version", "", "")  # not "env": the stamp re-reads its pages
     app.connect("config-inited", name_the_wheel)
+    app.connect("source-read", note_version_dependency)
+    app.add_transform(FillVersion)
     app.connect("build-finished", finish)

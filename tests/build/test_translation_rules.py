@@ -40,6 +40,7 @@ def test_a_changed_english_paragraph_shows_in_english_marked_and_counted_until_i
     book.toc("book/one")
     first = book.build()
     assert first.returncode == 0, first.log[-3000:]
+    assert first.executed == ["one"], "the log's execution lines are not what the count reads"
 
     assert book.update_catalogs().returncode == 0
     po = po_path("book/one", "zh_CN", book.root)
@@ -66,3 +67,30 @@ def test_a_changed_english_paragraph_shows_in_english_marked_and_counted_until_i
     assert shown.get(f"中文：{SECOND}") is False  # the rest stays translated
     assert not any(FIRST in p for p in shown), "the stale translation of the old sentence is shown"
     assert notice is not None and "2" in notice, notice
+
+
+def test_a_broken_translation_fails_the_build_and_its_record_names_the_catalog(tmp_path):
+    """The Chinese edition is built last (after the English record used to be written): its failure
+    must still reach the build's one record of itself, naming the catalog to fix."""
+    import json
+
+    book = TinyBook(tmp_path, translations=True)
+    book.write("book/one.md", chapter("One", "print(6 * 7)", prose=FIRST))
+    book.toc("book/one")
+    assert book.build().returncode == 0
+    assert book.update_catalogs().returncode == 0
+    po = po_path("book/one", "zh_CN", book.root)
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    for message in catalog:
+        if message.id == FIRST:
+            message.string = "中文：{nosuchrole}`坏的角色`"  # a role that does not exist
+    with po.open("wb") as f:
+        write_po(f, catalog, width=0)
+
+    broken = book.build()
+    assert broken.returncode != 0, "a broken translation passed the build"
+    record = json.loads((book.out / "_build" / "bookbuild-html.json").read_text())
+    assert record["succeeded"] is False, record
+    named = [w for w in record["warnings"] if "zh_CN" in w and "LC_MESSAGES/book/one.po" in w]
+    assert named, record["warnings"]
