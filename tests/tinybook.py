@@ -77,7 +77,7 @@ class TinyBook:
             "PYTHONPATH": str(self.root / "src"),
         }, builder)
         proc.log = proc.stdout + proc.stderr
-        proc.executed = sorted(set(re.findall(r"book/(\w+)\.md: Executing notebook", proc.log)))
+        proc.executed = sorted(re.findall(r"book/(\w+)\.md: Executing notebook", proc.log))
         return proc
 
     def page(self, docname: str, folder: str = "") -> Path:

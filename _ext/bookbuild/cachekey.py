@@ -8,10 +8,14 @@ hidden ``remove-cell`` cell is appended to it, naming:
 - the package modules its code imports (traced by :mod:`booktools.imports`,
   magics included) and one hash of their text; those files are also noted as
   the chapter's Sphinx dependencies, so an edit re-reads exactly its users;
-- the environment: the Python version and the installed version of every
-  package ``requirements.txt`` names (``book_requirements``). It is also the
-  config value ``book_environment``, declared to need a full re-read, so
-  Sphinx reads every chapter again when it changes.
+- the environment the kernel computes in: the Python version, the settings
+  every kernel is given (:data:`bookbuild.kernels.KERNEL_ENV`), and the
+  installed version of every distribution a kernel can import: the packages
+  ``requirements.txt`` names (``book_requirements``) and, recursively, what
+  they require (scipy behind scikit-learn, Pillow behind matplotlib). A test
+  tool installed beside them changes nothing. The same text is the config
+  value ``book_environment``, declared to need a full re-read, so Sphinx reads
+  every chapter again when it changes.
 
 Any change to either changes the cell, so the chapter misses the cache and is
 executed again; nothing else does.
@@ -27,7 +31,9 @@ import platform
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
+from bookbuild.kernels import KERNEL_ENV
 from booktools.chapters import code_sources
 from booktools.imports import PACKAGE, imported_modules
 
@@ -39,6 +45,7 @@ CELL = """
 
 {mark}: this chapter is executed again when any of them changes.
 # Python: {python}
+# Kernel settings: {kernel}
 # Installed: {installed}
 # Package files: {files}: {digest}
 {record}
@@ -71,15 +78,33 @@ def pinned_names(requirements: Path) -> list[str]:
     return list(pins(requirements))
 
 
-def environment(requirements: Path) -> str:
-    """``name==version`` of each pinned distribution as installed now (``name absent`` if it is not)."""
-    parts = []
-    for name in pinned_names(requirements):
+def _closure(requirements: Path) -> dict[str, str | None]:
+    """Every distribution the pins require, recursively (markers evaluated here): name -> version or None."""
+    found: dict[str, str | None] = {}
+    visited: set[tuple[str, str]] = set()
+    todo = [(Requirement(text), "") for text in pins(requirements).values()]
+    while todo:
+        requirement, extra = todo.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        wanted = [e for e in ("", *sorted(requirement.extras)) if (name, e) not in visited]
+        if not wanted:
+            continue
+        visited.update((name, e) for e in wanted)
         try:
-            parts.append(f"{name}=={importlib.metadata.version(name)}")
+            found[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            parts.append(f"{name} absent")
-    return " ".join(parts)
+            found[name] = None
+            continue
+        todo += [(Requirement(text), e) for text in importlib.metadata.requires(name) or [] for e in wanted]
+    return found
+
+
+def environment(requirements: Path) -> str:
+    """``name==version`` of each distribution a kernel can import, as installed now (``name absent`` if not)."""
+    found = _closure(requirements)
+    return " ".join(f"{name}=={found[name]}" if found[name] else f"{name} absent" for name in sorted(found))
 
 
 def python_version() -> str:
@@ -98,12 +123,21 @@ def package_inputs(chapter: Path, root: Path) -> tuple[list[Path], str]:
 
 
 def key_cell(app, chapter: Path) -> tuple[list[Path], str]:
-    """The package files the chapter depends on, and the hidden cell to append to it."""
-    files, digest = package_inputs(chapter, Path(app.srcdir))
-    cell = CELL.format(mark=MARK, python=python_version(), installed=app.config.book_environment or "-",
-                       files=" ".join(f.name for f in files) or "none", digest=digest,
-                       record=RECORD_VERSION if files else "")
-    return files, cell
+    """The package files the chapter depends on, and the hidden cell to append to it.
+
+    Computed once per build and chapter: the pre-execution (which looks the
+    chapter up in the cache) and the reading (which appends the cell) use the same key.
+    """
+    keys = app.__dict__.setdefault("bookbuild_key_cells", {})
+    chapter = Path(chapter).resolve()
+    if chapter not in keys:
+        files, digest = package_inputs(chapter, Path(app.srcdir))
+        cell = CELL.format(mark=MARK, python=python_version(), installed=app.config.book_environment or "-",
+                           kernel=" ".join(f"{k}={v}" for k, v in sorted(KERNEL_ENV.items())),
+                           files=" ".join(f.name for f in files) or "none", digest=digest,
+                           record=RECORD_VERSION if files else "")
+        keys[chapter] = (files, cell)
+    return keys[chapter]
 
 
 def has_code(text: str) -> bool:

@@ -12,58 +12,85 @@ import pytest
 from booktest import STATUS_FILE
 from tinybook import TinyBook, chapter
 
-# --- the build rules: each failure kind on its own throwaway book ---------------
+# --- the build rules: every failure kind in one throwaway book, built twice ------
 
 GOOD = chapter("Good", ":tags: [raises-exception]\n1 / 0", "print('after the shown error')")
+# chapter file -> (its text, what the build's log must say about it)
 FAILURES = {
-    "raising-cell": (chapter("Bad", "raise ValueError('boom-marker')"), ["ValueError", "boom-marker"]),
+    "raising": (chapter("Bad", "raise ValueError('boom-marker')"), ["ValueError", "boom-marker"]),
     "timeout": (chapter("Bad", "import time\ntime.sleep(30)"), ["CellTimeoutError"]),
-    "broken-reference": (chapter("Bad", "1 + 1", prose="See {ref}`no-such-label`."), ["no-such-label"]),
-    "broken-glue-key": (chapter("Bad", "from myst_nb import glue\nglue('real_key', 1, display=False)",
-                                prose="The value is {glue:text}`no_such_key`."), ["no_such_key"]),
-    "missing-figure": (chapter("Bad", "1 + 1", prose="![a chart](no-such-figure.png)"), ["no-such-figure.png"]),
+    "reference": (chapter("Bad", "1 + 1", prose="See {ref}`no-such-label`."), ["no-such-label"]),
+    "glue": (chapter("Bad", "from myst_nb import glue\nglue('real_key', 1, display=False)",
+                     prose="The value is {glue:text}`no_such_key`."), ["no_such_key"]),
+    "figure": (chapter("Bad", "1 + 1", prose="![a chart](no-such-figure.png)"), ["no-such-figure.png"]),
 }
-
-
-def failing_book(tmp_path, kind: str) -> TinyBook:
-    tiny = TinyBook(tmp_path, timeout=3)
-    tiny.write("book/good.md", GOOD)
-    tiny.write("book/bad.md", FAILURES[kind][0])
-    tiny.toc("book/good", "book/bad")
-    return tiny
+ORPHAN = "book/orphan.md"
 
 
 def status_of(tiny) -> dict:
     return json.loads((tiny.out / "_build" / STATUS_FILE).read_text())
 
 
+@pytest.fixture(scope="module")
+def failing_book(tmp_path_factory):
+    """A good chapter, one chapter per failure kind, and a file the toc does not list: built twice,
+    with nothing changed in between."""
+    tiny = TinyBook(tmp_path_factory.mktemp("failing"), timeout=3)
+    tiny.write("book/good.md", GOOD)
+    for name, (text, _) in FAILURES.items():
+        tiny.write(f"book/{name}.md", text)
+    tiny.write(ORPHAN, chapter("Orphan", "1 + 1"))
+    tiny.toc("book/good", *(f"book/{name}" for name in FAILURES))
+    first = tiny.build()
+    record = status_of(tiny)
+    return tiny, first, record, tiny.build()
+
+
 @pytest.mark.parametrize("kind", FAILURES)
-def test_each_failure_kind_fails_the_build_naming_the_file(tmp_path, kind):
-    tiny = failing_book(tmp_path, kind)
-    proc = tiny.build()
-    assert proc.returncode != 0, proc.log[-3000:]
-    assert "book/bad.md" in proc.log, proc.log[-3000:]
+def test_each_failure_kind_has_its_own_entry_in_the_build_record(failing_book, kind):
+    _, proc, record, _ = failing_book
+    entries = [w for w in record["warnings"] if f"book/{kind}.md" in w]
+    assert entries, record["warnings"]
     for marker in FAILURES[kind][1]:
         assert marker in proc.log, proc.log[-3000:]
-    assert "book/good.md" not in "\n".join(status_of(tiny)["warnings"])
-    assert tiny.page("book/good").exists()
-    assert not status_of(tiny)["succeeded"]
+
+
+def test_a_failing_book_fails_the_plain_command_and_records_it(failing_book):
+    tiny, proc, record, _ = failing_book
+    assert proc.returncode != 0, proc.log[-3000:]
+    assert record["succeeded"] is False
     # a plain `jupyter-book build` (no -W, -n or --keep-going): the book's extension is what fails it
     assert not {"-W", "-n", "--keep-going"} & set(proc.args)
     assert "The book's build failed" in proc.log
 
 
-def test_markdown_file_missing_from_toc_fails_the_build_naming_it(tmp_path):
-    tiny = TinyBook(tmp_path)
-    tiny.write("book/good.md", GOOD)
-    tiny.write("book/orphan.md", chapter("Orphan", "1 + 1"))
-    tiny.toc("book/good")
-    proc = tiny.build()
-    assert proc.returncode != 0
-    assert "book/orphan.md is not listed in _toc.yml" in proc.log
+def test_the_good_chapter_is_published_and_named_in_no_warning(failing_book):
+    tiny, _, record, _ = failing_book
+    assert "book/good.md" not in "\n".join(record["warnings"])
+    page = tiny.page("book/good").read_text()
+    assert "ZeroDivisionError" in page and "after the shown error" in page  # tagged raises-exception
+
+
+def test_markdown_file_missing_from_toc_fails_the_build_naming_it(failing_book):
+    _, _, record, _ = failing_book
+    assert any(f"{ORPHAN} is not listed in _toc.yml" in w for w in record["warnings"]), record["warnings"]
+
+
+def test_chapters_whose_cells_failed_are_not_published(failing_book):
+    tiny, _, record, _ = failing_book
+    assert record["failed_chapters"] == ["book/raising", "book/timeout"]
+    assert not tiny.page("book/raising").exists() and not tiny.page("book/timeout").exists()
+
+
+def test_rebuild_without_changes_still_fails_with_the_same_record(failing_book):
+    tiny, _, record, second = failing_book
+    assert second.returncode != 0
+    assert "boom-marker" in second.log
+    assert sorted(status_of(tiny)["warnings"]) == sorted(record["warnings"])
 
 
 def test_a_latex_error_fails_the_pdf_naming_the_chapter_and_leaves_no_pdf(tmp_path):
+    # (a sound book's PDF is the tests/pdf tests' subject)
     tiny = TinyBook(tmp_path)
     tiny.write("book/good.md", chapter("Good", "print('fine')"))
     tiny.write("book/bad.md", chapter("Bad", "1 + 1", prose="```{raw} latex\n\\nosuchmacro\n```"))
@@ -73,36 +100,8 @@ def test_a_latex_error_fails_the_pdf_naming_the_chapter_and_leaves_no_pdf(tmp_pa
     assert "XeLaTeX failed" in proc.log and "in chapter book/bad" in proc.log, proc.log[-3000:]
     assert "Undefined control sequence" in proc.log, proc.log[-3000:]
     assert not list((tiny.out / "_build").rglob("*.pdf"))
-    # the same book without the error: its PDF is written
-    tiny.write("book/bad.md", chapter("Bad", "1 + 1"))
-    proc = tiny.build("latex")
-    assert proc.returncode == 0, proc.log[-3000:]
-    assert (tiny.out / "_build" / "pdf" / "linear-regression-from-scratch.pdf").stat().st_size > 10_000
-
-
-@pytest.fixture(scope="module")
-def raising_book(tmp_path_factory):
-    """The raising-cell book built twice, with nothing changed in between."""
-    tiny = failing_book(tmp_path_factory.mktemp("raising"), "raising-cell")
-    return tiny, tiny.build(), tiny.build()
-
-
-def test_failed_chapter_is_not_published(raising_book):
-    tiny, first, _ = raising_book
-    assert not tiny.page("book/bad").exists()
-    assert status_of(tiny)["failed_chapters"] == ["book/bad"]
-
-
-def test_error_tagged_raises_exception_is_shown_and_build_goes_on(raising_book):
-    tiny, first, _ = raising_book
-    page = tiny.page("book/good").read_text()
-    assert "ZeroDivisionError" in page and "after the shown error" in page
-
-
-def test_rebuild_without_changes_still_fails(raising_book):
-    _, _, second = raising_book
-    assert second.returncode != 0
-    assert "boom-marker" in second.log
+    record = json.loads((tiny.out / "_build" / "bookbuild-latex.json").read_text())
+    assert record["succeeded"] is False and any("XeLaTeX failed" in w for w in record["warnings"]), record
 
 
 SAVED = '''#@save
@@ -112,13 +111,14 @@ def answer() -> int:
 '''
 
 
-def fake_distribution(root: Path, version: str) -> None:
-    """An installed distribution `fakepin` of this version, on the build's path (PYTHONPATH=src)."""
-    for old in (root / "src").glob("fakepin-*.dist-info"):
+def fake_distribution(root: Path, version: str, name: str = "fakepin", requires: str = "") -> None:
+    """An installed distribution of this name and version, on the build's path (PYTHONPATH=src)."""
+    for old in (root / "src").glob(f"{name}-*.dist-info"):
         shutil.rmtree(old)
-    info = root / "src" / f"fakepin-{version}.dist-info"
+    info = root / "src" / f"{name}-{version}.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: fakepin\nVersion: {version}\n")
+    needs = f"Requires-Dist: {requires}\n" if requires else ""
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{needs}")
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +126,11 @@ def cache_book(tmp_path_factory):
     """Four chapters: `saver` saves code, `user` imports it, `magic` imports it under `%%time`,
     `bystander` imports nothing of ours; `requirements.txt` pins a distribution `fakepin`.
 
-    Built five times: cold, unchanged, after a code edit in `saver`, after a
-    prose edit in `user`, after `fakepin` is upgraded; each build's log and
-    the `user` chapter's output are kept.
+    `fakepin` requires `fakedep`, which requirements.txt does not name.
+
+    Built six times: cold, unchanged, after a code edit in `saver`, after a
+    prose edit in `user`, after `fakepin` is upgraded, after `fakedep` is
+    upgraded; each build's log and the `user` chapter's output are kept.
     """
     tiny = TinyBook(tmp_path_factory.mktemp("cache"))
     tiny.write("book/saver.md", chapter("Saver", SAVED.format(value=1)))
@@ -138,7 +140,8 @@ def cache_book(tmp_path_factory):
     off = chapter("Off", "print('never run')").replace("---\n\n# Off", "mystnb:\n  execution_mode: 'off'\n---\n\n# Off")
     tiny.write("book/off.md", off)  # its own front matter says: do not execute
     tiny.write("requirements.txt", "fakepin==1.0  # the installed version is part of every chapter's key\n")
-    fake_distribution(tiny.root, "1.0")
+    fake_distribution(tiny.root, "1.0", requires="fakedep>=1")
+    fake_distribution(tiny.root, "1.0", name="fakedep")
     tiny.toc("book/saver", "book/user", "book/magic", "book/bystander", "book/off")
     builds = {}
 
@@ -156,8 +159,10 @@ def cache_book(tmp_path_factory):
     user.write_text(user.read_text().replace("# User", "# User\n\nA new sentence of prose."))
     build("prose-edit")
     builds["user-page"] = tiny.page("book/user").read_text()
-    fake_distribution(tiny.root, "2.0")
+    fake_distribution(tiny.root, "2.0", requires="fakedep>=1")
     build("upgrade")
+    fake_distribution(tiny.root, "1.1", name="fakedep")
+    build("dependency-upgrade")
     return builds
 
 
@@ -166,7 +171,7 @@ def outputs(tiny, docname):
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
-@pytest.mark.parametrize("name", ["cold", "noop", "code-edit", "prose-edit", "upgrade"])
+@pytest.mark.parametrize("name", ["cold", "noop", "code-edit", "prose-edit", "upgrade", "dependency-upgrade"])
 def test_each_build_of_the_cache_book_succeeds(cache_book, name):
     assert cache_book[name].returncode == 0, cache_book[name].log[-4000:]
 
@@ -197,3 +202,8 @@ def test_prose_only_edit_executes_nothing_and_shows_the_prose(cache_book):
 
 def test_upgrading_a_pinned_package_reexecutes_every_chapter(cache_book):
     assert cache_book["upgrade"].executed == ["bystander", "magic", "saver", "user"]
+
+
+def test_upgrading_a_package_a_pin_requires_reexecutes_every_chapter_once(cache_book):
+    # what the kernel can import is in the key, not only the pins (scipy behind scikit-learn, say)
+    assert cache_book["dependency-upgrade"].executed == ["bystander", "magic", "saver", "user"]
