@@ -46,9 +46,14 @@ def test_errors_appear_only_in_cells_tagged_raises_exception(book, docname):
 
 @pytest.mark.parametrize("docname", chapter_docnames())
 def test_chapter_seeds_its_randomness(docname):
-    text = (ROOT / f"{docname}.md").read_text()
-    if re.search(r"^\s*(import torch|from torch)", text, re.M):
-        assert "torch.manual_seed(" in text, f"{docname} uses torch but never seeds it"
+    # in code, before the first cell that draws random numbers (a mention in prose does not count)
+    code = code_sources(ROOT / f"{docname}.md")
+    if any(re.search(r"^\s*(import torch|from torch)", source, re.M) for source in code):
+        seeded = [i for i, source in enumerate(code) if re.search(r"^\s*torch\.manual_seed\(", source, re.M)]
+        assert seeded, f"{docname} uses torch but no code cell calls torch.manual_seed"
+        drawing = [i for i, source in enumerate(code)
+                   if re.search(r"torch\.(rand|randn|randint|randperm|normal)\(", source)]
+        assert not drawing or seeded[0] <= drawing[0], f"{docname} draws random numbers before seeding"
 
 
 @pytest.mark.parametrize("docname", chapter_docnames())

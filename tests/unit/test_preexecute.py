@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 import pytest
+import sqlalchemy.exc
 from jupyter_cache import get_cache
 
 from bookbuild.preexecute import available_cores, is_damaged, merge_streams, open_cache
@@ -28,8 +29,11 @@ def test_a_cache_locked_by_another_build_is_left_alone(tmp_path):
     other_build = sqlite3.connect(db, timeout=0)
     other_build.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(Exception) as raised:
+        # jupyter-cache wraps sqlite's "database is locked" (raised through SQLAlchemy) in a RuntimeError
+        with pytest.raises(RuntimeError, match="jupyter cache") as raised:
             open_cache(tmp_path / "cache")
+        cause = raised.value.__cause__
+        assert isinstance(cause, sqlalchemy.exc.OperationalError) and "database is locked" in str(cause), cause
         assert not is_damaged(raised.value), raised.value
         assert db.exists()
     finally:
