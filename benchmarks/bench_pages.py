@@ -26,7 +26,7 @@ request is open is summed by asset type (HTML, CSS, JS, fonts, search index,
 figures), with each type's share. The budget, 1.5 MB without figures, is
 checked on that figure.
 
-Run: .venv/bin/python benchmarks/bench_pages.py [BUILD]   (BUILD holds html/;
+Run: PYTHONPATH=_ext .venv/bin/python benchmarks/bench_pages.py [BUILD]   (BUILD holds html/;
 default $BOOK_BUILD or _build).
 """
 
@@ -40,7 +40,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "_ext"))
 
 OWN_LIMIT = 500 * 1024
 FIRST_VISIT_BUDGET = 1500 * 1000  # bytes, without figures

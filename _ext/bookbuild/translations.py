@@ -264,7 +264,7 @@ def prepare_catalogs(root: Path, language: str, out: Path) -> Path:
 def search_words(root: Path, out: Path) -> Path:
     """A word list for the Chinese search index: the glossary's Chinese terms, so that
     学习率 or 迭代周期 are indexed as words, not as their characters' pieces."""
-    from booktools.i18n import glossary
+    from booktools.glossary import glossary
 
     out.parent.mkdir(parents=True, exist_ok=True)
     words = sorted({term.chinese for term in glossary(root)} | set(SEARCH_WORDS))

@@ -23,7 +23,6 @@ says ``translation: pending`` may be incomplete.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import yaml
 
+from booktools.catalog_lint import lint_catalog
+from booktools.glossary import glossary
 from booktools.toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,109 +185,6 @@ def problems(root: Path = ROOT, cache: Path | None = None) -> list[str]:
                 found.append(f"{po.relative_to(root)}: {c.outdated} outdated and {c.untranslated} untranslated "
                              f"messages; translate them, or mark the chapter `{PENDING_KEY}: {PENDING_VALUE}` "
                              f"in its front matter")
-    return found
-
-
-# The markup a translation must keep exactly: roles (with their target; an explicit
-# title may be translated), inline code, inline math, substitutions and link targets.
-ROLE = re.compile(r"\{[\w:.-]+\}`([^`]*)`")
-CODE = re.compile(r"(?<![}`])`([^`]+)`")
-MATH = re.compile(r"(?<!\\)\$([^$]+)\$")
-SUBSTITUTION = re.compile(r"\{\{[^}]*\}\}")
-LINK_TARGET = re.compile(r"\]\(([^)]+)\)")
-CJK = "\u4e00-\u9fff"
-HALF_WIDTH_NEXT_TO_CHINESE = re.compile(rf"[{CJK}][,;:!?]|[{CJK}]\.(?!\w)|[,;:!?][{CJK}]|\([{CJK}]|[{CJK}]\)")
-
-
-def markup(text: str) -> list[str]:
-    """The tokens of a message that its translation must contain unchanged, sorted."""
-    roles = []
-    for match in ROLE.finditer(text):
-        name = match.group(0)[:match.group(0).index("`")]
-        target = match.group(1)
-        target = target[target.rindex("<") + 1:-1] if target.endswith(">") and "<" in target else target
-        roles.append(f"{name}{target}")
-    rest = ROLE.sub(" ", text)
-    tokens = roles + [f"`{m}`" for m in CODE.findall(rest)] + [f"${m}$" for m in MATH.findall(CODE.sub(" ", rest))]
-    tokens += SUBSTITUTION.findall(text) + LINK_TARGET.findall(text)
-    return sorted(tokens)
-
-
-def prose(text: str) -> str:
-    """A message without its roles, code, math and substitutions: the words a reader reads."""
-    for pattern in (ROLE, CODE, MATH, SUBSTITUTION, LINK_TARGET):
-        text = pattern.sub(" ", text)
-    return text
-
-
-@dataclass
-class Term:
-    english: str
-    chinese: str
-
-    def pattern(self) -> re.Pattern:
-        words = r"[ -]".join(re.escape(w) for w in re.split(r"[ -]", self.english))
-        return re.compile(rf"\b{words}(s|es|d|ing|ation)?\b", re.IGNORECASE)
-
-
-def common_part(a: str, b: str) -> str:
-    """The longest string that both a and b contain."""
-    return max((a[i:j] for i in range(len(a)) for j in range(i + 1, len(a) + 1) if a[i:j] in b), key=len, default="")
-
-
-def glossary(root: Path = ROOT) -> list[Term]:
-    """The glossary page's table: English term (without its parenthesis) and the Chinese a translation must use.
-
-    An English term that ends another one ("generator", "random number generator")
-    cannot tell from the English which is meant, so a translation of it must
-    only contain what their Chinese terms share (生成器); the bare-生成器 rule
-    of :func:`lint_catalog` then makes it say which.
-    """
-    page = root / "book" / "appendix" / "glossary.md"
-    if not page.exists():  # a book without a glossary (a throwaway test book) fixes no terms
-        return []
-    text = page.read_text(encoding="utf-8")
-    table = text[text.index("```{list-table}"):]
-    table = table[:table.index("\n```\n")]
-    rows = re.findall(r"^\* - (.+)\n  - (.+)\n  - ", table, flags=re.MULTILINE)[1:]  # after the header
-    terms = [Term(re.sub(r"\s*\(.*\)$", "", en).strip(), zh.strip()) for en, zh in rows]
-    for term in terms:
-        for other in terms:
-            if other is not term and other.english.lower().endswith(" " + term.english.lower()):
-                term.chinese = common_part(term.chinese, other.chinese)
-    return terms
-
-
-def lint_catalog(po: Path, terms: list[Term]) -> list[str]:
-    from babel.messages.pofile import read_po
-
-    found = []
-    with po.open("rb") as f:
-        catalog = read_po(f)
-    for message in catalog:
-        if not message.id or not message.string or message.fuzzy:
-            continue
-        where = f"{po.name}: {message.id[:60]!r}"
-        if markup(message.id) != markup(message.string):
-            missing = sorted(set(markup(message.id)) - set(markup(message.string)))
-            extra = sorted(set(markup(message.string)) - set(markup(message.id)))
-            found.append(f"{where}: markup differs (missing {missing}, extra {extra})")
-        if not re.search(f"[{CJK}]", message.string):
-            continue  # kept in English on purpose (code, math, names)
-        words = prose(message.id)
-        for term in terms:
-            if term.pattern().search(words) and term.chinese not in message.string:
-                found.append(f"{where}: uses '{term.english}' but the translation lacks '{term.chinese}'")
-        said = message.string
-        bare = [] if po.name == "glossary.po" else [
-            m.start() for m in re.finditer("生成器", said)
-            if not said[:m.start()].endswith("随机数") and not said[m.end():].startswith("函数")]
-        if bare:
-            found.append(f"{where}: bare 生成器; say 生成器函数 (Python) or 随机数生成器 (torch.Generator)")
-        # (the glossary page is where that rule is stated, with the bare word)
-        half = HALF_WIDTH_NEXT_TO_CHINESE.findall(prose(message.string))
-        if half:
-            found.append(f"{where}: half-width punctuation in Chinese text: {half}")
     return found
 
 

@@ -8,7 +8,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from booktest import ROOT
-from booktools.i18n import glossary, lint_catalog, markup
+from booktools.catalog_lint import lint_catalog, markup
+from booktools.glossary import glossary
 
 
 def test_markup_is_the_roles_targets_code_math_substitutions_and_link_targets():
