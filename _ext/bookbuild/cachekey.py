@@ -9,7 +9,7 @@ hidden ``remove-cell`` cell is appended to it, naming:
   magics included) and one hash of their text; those files are also noted as
   the chapter's Sphinx dependencies, so an edit re-reads exactly its users;
 - the environment the kernel computes in: the Python version, the settings
-  every kernel is given (:data:`bookbuild.kernels.KERNEL_ENV`), and the
+  every kernel is given (:func:`bookbuild.kernels.kernel_settings`), and the
   installed version of every distribution a kernel can import: the packages
   ``requirements.txt`` names (``book_requirements``) and, recursively, what
   they require (scipy behind scikit-learn, Pillow behind matplotlib). A test
@@ -33,7 +33,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from bookbuild.kernels import KERNEL_ENV
+from bookbuild.kernels import kernel_settings
 from booktools.chapters import code_sources
 from booktools.imports import PACKAGE, imported_modules
 
@@ -44,9 +44,7 @@ CELL = """
 :tags: [remove-cell]
 
 {mark}: this chapter is executed again when any of them changes.
-# Python: {python}
-# Kernel settings: {kernel}
-# Installed: {installed}
+# Environment: {environment}
 # Package files: {files}: {digest}
 {record}
 ```
@@ -132,8 +130,7 @@ def key_cell(app, chapter: Path) -> tuple[list[Path], str]:
     chapter = Path(chapter).resolve()
     if chapter not in keys:
         files, digest = package_inputs(chapter, Path(app.srcdir))
-        cell = CELL.format(mark=MARK, python=python_version(), installed=app.config.book_environment or "-",
-                           kernel=" ".join(f"{k}={v}" for k, v in sorted(KERNEL_ENV.items())),
+        cell = CELL.format(mark=MARK, environment=app.config.book_environment or "-",
                            files=" ".join(f.name for f in files) or "none", digest=digest,
                            record=RECORD_VERSION if files else "")
         keys[chapter] = (files, cell)
@@ -146,7 +143,9 @@ def has_code(text: str) -> bool:
 
 def set_environment(app, config) -> None:
     requirements = Path(app.srcdir) / config.book_requirements
-    config.book_environment = f"{python_version()}; {environment(requirements)}"
+    # a config value Sphinx re-reads every page for: a kernel that computes differently changes every output
+    config.book_environment = (f"{python_version()}; kernels: {kernel_settings()}; "
+                               f"installed: {environment(requirements)}")
 
 
 def stamp(app, docname: str, source: list[str]) -> None:
