@@ -81,8 +81,6 @@ def _add_back_pointer(source: str, where: str, chapter: Path) -> str:
         indent = " " * doc.col_offset
         body = last.rstrip()[:-3]
         tail = [body] if body.strip() else []
-        if doc.lineno == doc.end_lineno:
-            tail.append("")
         lines[doc.end_lineno - 1:doc.end_lineno] = tail + ["", f"{indent}{where}", f"{indent}{quote}"]
     return "\n".join(lines)
 

@@ -49,7 +49,6 @@ def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, nu
 def _my_part(X: torch.Tensor, y: torch.Tensor, shares: list[int] | None) -> tuple[torch.Tensor, torch.Tensor]:
     """This worker's part of the minibatch (X, y): part `rank` of world_size.
 
-
     Defined in chapter "Many processes" (book/beyond/many-processes.md).
     """
     rank, world_size = dist.get_rank(), dist.get_world_size()

@@ -128,3 +128,17 @@ def test_init_lists_modules_in_toc_order_not_file_name_order(tmp_path):
     root = two_chapter_book(tmp_path, "zebra", "alpha", SAVED_F, SAVED_G)
     init = tangle.tangle(root)[root / "src" / "scratchbook" / "__init__.py"]
     assert init.index("from .zebra import f") < init.index("from .alpha import g")
+
+
+def test_one_line_docstring_gets_one_blank_line_before_the_back_pointer():
+    out = tangle._add_back_pointer('def f():\n    """Do it."""\n    return 1\n', "Defined in X.", "x")
+    assert out == 'def f():\n    """Do it.\n\n    Defined in X.\n    """\n    return 1'
+
+
+def test_generated_docstrings_never_hold_two_blank_lines_in_a_row():
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                doc = ast.get_docstring(node, clean=False) or ""
+                assert "\n\n\n" not in doc.replace(" ", ""), f"{path.name}: {node.name}"
+
