@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .training import DivergenceError
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def linreg_net(num_inputs: int, generator: torch.Generator | None = None) -> nn.Sequential:

@@ -18,7 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .minibatches import data_iter
 from .model import init_params, linreg, sgd, squared_loss
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, num_examples: int) -> None:

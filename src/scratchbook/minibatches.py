@@ -6,7 +6,7 @@ From book/scratch/minibatches.md: generated; edit the chapter instead, then run 
 from collections.abc import Iterator
 
 import torch
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor,

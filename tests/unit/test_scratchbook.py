@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import scratchbook
 from scratchbook import data_iter, init_params, linreg, sgd, squared_loss, synthetic_data, train
-from scratchbook.data import _check_positive_int
+from scratchbook.checks import _check_positive_int
 
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
