@@ -90,15 +90,16 @@ def standardize(X_train: torch.Tensor, X_val: torch.Tensor) -> tuple[torch.Tenso
     return (X_train - mean) / std, (X_val - mean) / std
 
 
-def r2_score(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The coefficient of determination of predictions y_hat for labels y.
+def r2_score(y: torch.Tensor, y_hat: torch.Tensor) -> float:
+    """The coefficient of determination of predictions y_hat for labels y, labels first.
 
     R^2 = 1 - sum (y - y_hat)^2 / sum (y - mean(y))^2: 1 for a perfect fit, 0 for
-    predicting the mean, negative for worse.
+    predicting the mean, negative for worse. The arguments come in the order of
+    scikit-learn's r2_score(y_true, y_pred); R^2 is not symmetric in them.
 
     Args:
-        y_hat: predictions, shape (n, 1) or (n,), n >= 2.
-        y: labels, n of them, shape (n, 1) or (n,).
+        y: labels, shape (n, 1) or (n,), n >= 2.
+        y_hat: predictions, n of them, shape (n, 1) or (n,).
 
     Returns:
         R^2, a float.
@@ -110,8 +111,8 @@ def r2_score(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     Defined in chapter "Real data" (book/beyond/real-data.md).
     """
     if y.numel() != y_hat.numel():
-        raise ValueError(f"y_hat and y must hold one prediction per label, got y_hat of shape "
-                         f"{tuple(y_hat.shape)} and y of shape {tuple(y.shape)}")
+        raise ValueError(f"y and y_hat must hold one prediction per label, got y of shape "
+                         f"{tuple(y.shape)} and y_hat of shape {tuple(y_hat.shape)}")
     if y.numel() < 2:
         raise ValueError(f"r2_score needs at least 2 labels, got {y.numel()}")
     y = y.reshape(y_hat.shape)

@@ -1,0 +1,36 @@
+"""Unit tests of the scratchbook functions built in Parts III and IV (book/further/, book/beyond/)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from scratchbook import r2_score
+
+# --- r2_score -----------------------------------------------------------------
+
+
+@pytest.fixture
+def labels_and_predictions():
+    """Labels spread widely and predictions squeezed towards their mean: R^2 differs when swapped."""
+    g = torch.Generator().manual_seed(0)
+    y = 3.0 * torch.randn(40, 1, generator=g, dtype=torch.float64)
+    y_hat = 0.2 * y + 0.5 * torch.randn(40, 1, generator=g, dtype=torch.float64)
+    return y, y_hat
+
+
+def test_r2_score_takes_labels_first_as_scikit_learn_does(labels_and_predictions):
+    from sklearn.metrics import r2_score as sk_r2_score
+
+    y, y_hat = labels_and_predictions
+    assert r2_score(y, y_hat) == pytest.approx(sk_r2_score(y.numpy(), y_hat.numpy()), rel=1e-12)
+    assert r2_score(y.reshape(-1), y_hat) == pytest.approx(r2_score(y, y_hat), rel=1e-12)
+
+
+def test_r2_score_with_its_arguments_swapped_is_another_number(labels_and_predictions):
+    from sklearn.metrics import r2_score as sk_r2_score
+
+    y, y_hat = labels_and_predictions
+    swapped = sk_r2_score(y_hat.numpy(), y.numpy())
+    assert abs(r2_score(y, y_hat) - swapped) > 1.0
+    assert r2_score(y_hat, y) == pytest.approx(swapped, rel=1e-12)
