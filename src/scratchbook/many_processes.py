@@ -116,7 +116,7 @@ def train_allreduce(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.
     return w, b, record
 
 
-def free_port() -> int:
+def _free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on at the moment of the call.
 
     The operating system picks it (bind to port 0); a rendezvous address built
@@ -132,7 +132,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(rank: int, world_size: int, init_method: str, results, fn: Callable, args: bytes) -> None:
+def _worker(rank: int, world_size: int, init_method: str, results, fn: Callable, args: bytes) -> None:
     """Run ``fn(*args)`` in a gloo process group of world_size workers; send (rank, result) back.
 
     Joins the group at init_method with a 60 s timeout, puts (rank, result) on
@@ -161,7 +161,7 @@ def worker(rank: int, world_size: int, init_method: str, results, fn: Callable, 
 def run_workers(fn: Callable, world_size: int, *args, timeout: float = 100.0) -> list:
     """Run ``fn(*args)`` in world_size spawned processes that form a process group.
 
-    Each process runs `worker`, which joins a gloo group at
+    Each process runs `_worker`, which joins a gloo group at
     tcp://127.0.0.1:<free port> and calls ``fn(*args)``. Waits at most `timeout`
     seconds for all results, then kills the workers still alive.
 
@@ -189,10 +189,10 @@ def run_workers(fn: Callable, world_size: int, *args, timeout: float = 100.0) ->
     if getattr(fn, "__module__", "__main__") == "__main__":
         raise ValueError(f"fn={getattr(fn, '__name__', fn)!r} is defined in __main__; spawned "
                          f"workers import their function, so define it in a module")
-    init_method = f"tcp://127.0.0.1:{free_port()}"
+    init_method = f"tcp://127.0.0.1:{_free_port()}"
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    procs = [ctx.Process(target=worker, daemon=True,
+    procs = [ctx.Process(target=_worker, daemon=True,
                          args=(rank, world_size, init_method, results, fn, pickle.dumps(args)))
              for rank in range(world_size)]
     for p in procs:

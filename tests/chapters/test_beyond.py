@@ -382,9 +382,9 @@ def group_of_one():
     """A gloo process group of this process alone, for calling the workers' functions directly."""
     import torch.distributed as dist
 
-    from scratchbook import free_port
+    from scratchbook.many_processes import _free_port
 
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{free_port()}", rank=0, world_size=1,
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1,
                             timeout=datetime.timedelta(seconds=30))
     yield dist
     dist.destroy_process_group()

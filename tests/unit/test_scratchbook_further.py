@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from scratchbook import r2_score
+import scratchbook
+from scratchbook import many_processes, r2_score
 
 # --- r2_score -----------------------------------------------------------------
 
@@ -34,3 +35,12 @@ def test_r2_score_with_its_arguments_swapped_is_another_number(labels_and_predic
     swapped = sk_r2_score(y_hat.numpy(), y.numpy())
     assert abs(r2_score(y, y_hat) - swapped) > 1.0
     assert r2_score(y_hat, y) == pytest.approx(swapped, rel=1e-12)
+
+
+# --- run_workers' internals -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["worker", "free_port"])
+def test_run_workers_internals_are_private_and_not_exported(name):
+    assert name not in scratchbook.__all__ and not hasattr(scratchbook, name)
+    assert not hasattr(many_processes, name) and callable(getattr(many_processes, f"_{name}"))
