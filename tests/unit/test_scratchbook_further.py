@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
 import scratchbook
-from scratchbook import lstsq_fit, many_processes, r2_score
+from scratchbook import linreg_net, lstsq_fit, many_processes, r2_score, stability_bound, standardize, train_val_split
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; this machine has none")
 
@@ -86,3 +88,64 @@ def test_lstsq_fit_refuses_dependent_columns_on_cuda():
     X, y = dependent_columns()
     with pytest.raises(ValueError, match="linearly dependent"):
         lstsq_fit(X.cuda(), y.cuda())
+
+
+# --- argument checks: linreg_net, stability_bound, standardize, train_val_split ---------
+
+
+@pytest.mark.parametrize("num_inputs, error, message", [(0, ValueError, "num_inputs must be at least 1, got 0"),
+                                                        (-2, ValueError, "num_inputs must be at least 1, got -2"),
+                                                        (2.0, TypeError, "num_inputs must be an int, got float 2.0")])
+def test_linreg_net_rejects_a_bad_num_inputs_naming_it(num_inputs, error, message):
+    with pytest.raises(error, match=message):
+        linreg_net(num_inputs)
+
+
+def test_linreg_net_rejects_a_generator_that_is_not_a_torch_generator():
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int"):
+        linreg_net(2, generator=0)
+
+
+@pytest.mark.parametrize("features, message", [([[1.0, 2.0]], "features must be a floating-point tensor, got list"),
+                                               (torch.ones(3, 2, dtype=torch.int64),
+                                                "features must be a floating-point tensor, got torch.int64")])
+def test_stability_bound_rejects_features_that_are_not_a_float_tensor(features, message):
+    with pytest.raises(TypeError, match=message):
+        stability_bound(features)
+
+
+@pytest.mark.parametrize("shape", [(5,), (0, 2), (2, 3, 1)])
+def test_stability_bound_rejects_features_that_are_not_n_by_d(shape):
+    with pytest.raises(ValueError, match=re.escape(f"features must have shape (n, d) with n >= 1, got {shape}")):
+        stability_bound(torch.ones(shape))
+
+
+@pytest.mark.parametrize("X_train, X_val, message", [
+    ([[1.0], [2.0]], torch.ones(2, 1), "got X_train list"),
+    (torch.randn(4, 2), None, "got X_val NoneType"),
+    (torch.randn(4, 2), torch.ones(2, 2, dtype=torch.int32), "got X_val torch.int32"),
+])
+def test_standardize_rejects_parts_that_are_not_float_tensors_naming_the_part(X_train, X_val, message):
+    with pytest.raises(TypeError, match=message):
+        standardize(X_train, X_val)
+
+
+def test_standardize_rejects_parts_of_different_dtypes():
+    with pytest.raises(TypeError, match="X_train torch.float32 and X_val torch.float64"):
+        standardize(torch.randn(4, 2), torch.randn(2, 2, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("features, labels, error, message", [
+    ([[1.0, 2.0]] * 10, torch.randn(10, 1), TypeError, "features must be a tensor, got list"),
+    (torch.randn(10, 2), list(range(10)), TypeError, "labels must be a tensor, got list"),
+    (torch.tensor(3.0), torch.randn(10, 1), ValueError, "features must hold one row per example, got a 0-d tensor 3.0"),
+])
+def test_train_val_split_rejects_features_and_labels_that_are_not_tensors_of_examples(features, labels, error,
+                                                                                      message):
+    with pytest.raises(error, match=message):
+        train_val_split(features, labels, 0.2)
+
+
+def test_train_val_split_rejects_a_generator_that_is_not_a_torch_generator():
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int"):
+        train_val_split(torch.randn(10, 2), torch.randn(10, 1), 0.2, generator=0)
