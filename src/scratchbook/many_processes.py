@@ -31,15 +31,18 @@ def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, nu
         num_examples: n; with explicit shares every minibatch must be full.
 
     Raises:
-        ValueError: the counts are not one per worker, negative, do not add up to
-            batch_size, or the last minibatch would be shorter.
+        TypeError: a count is not an int.
+        ValueError: the counts are not one per worker, not all positive, do not
+            add up to batch_size, or the last minibatch would be shorter.
 
     Defined in chapter "Many processes" (book/beyond/many-processes.md).
     """
     if shares is None:
         return
-    if len(shares) != world_size or any(s < 0 for s in shares) or sum(shares) != batch_size:
-        raise ValueError(f"shares must be {world_size} non-negative counts adding up to "
+    for rank, share in enumerate(shares):
+        _check_positive_int(f"shares[{rank}]", share)  # an empty part's mean loss is nan, in every worker
+    if len(shares) != world_size or sum(shares) != batch_size:
+        raise ValueError(f"shares must be {world_size} positive counts adding up to "
                          f"batch_size={batch_size}, got {shares}")
     if num_examples % batch_size:
         raise ValueError(f"explicit shares need full minibatches: {num_examples} examples "
@@ -97,7 +100,7 @@ def train_allreduce(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("num_epochs", num_epochs)
     _check_shares(shares, dist.get_world_size(), batch_size, len(features))
-    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype)
+    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype, device=features.device)
     path = [torch.cat([w.detach().reshape(-1), b.detach()])]
     record = {"epoch_seconds": [], "comm_seconds": 0.0}
     for _ in range(num_epochs):
@@ -257,8 +260,8 @@ def train_ddp(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.03, ba
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("num_epochs", num_epochs)
     _check_shares(shares, dist.get_world_size(), batch_size, len(features))
-    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype)
-    net = nn.Linear(features.shape[1], 1, dtype=features.dtype)
+    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype, device=features.device)
+    net = nn.Linear(features.shape[1], 1, dtype=features.dtype, device=features.device)
     with torch.no_grad():
         net.weight.copy_(w.T)
         net.bias.copy_(b)

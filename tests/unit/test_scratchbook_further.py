@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 import torch
 
 import scratchbook
-from scratchbook import linreg_net, lstsq_fit, many_processes, r2_score, stability_bound, standardize, train_val_split
+from scratchbook import (
+    linreg_net,
+    lstsq_fit,
+    many_processes,
+    r2_score,
+    stability_bound,
+    standardize,
+    synthetic_data,
+    train_allreduce,
+    train_ddp,
+    train_val_split,
+)
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; this machine has none")
 
@@ -149,3 +161,39 @@ def test_train_val_split_rejects_features_and_labels_that_are_not_tensors_of_exa
 def test_train_val_split_rejects_a_generator_that_is_not_a_torch_generator():
     with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int"):
         train_val_split(torch.randn(10, 2), torch.randn(10, 1), 0.2, generator=0)
+
+
+# --- the workers: shares and devices --------------------------------------------------
+
+
+@pytest.mark.parametrize("shares, message", [([0, 10], "shares[0] must be at least 1, got 0"),
+                                             ([10, 0], "shares[1] must be at least 1, got 0"),
+                                             ([-1, 11], "shares[0] must be at least 1, got -1")])
+def test_check_shares_rejects_an_empty_or_negative_share_naming_it(shares, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        many_processes._check_shares(shares, 2, 10, 100)
+
+
+def test_check_shares_rejects_a_share_that_is_not_an_int():
+    with pytest.raises(TypeError, match=re.escape("shares[1] must be an int, got float 5.0")):
+        many_processes._check_shares([5, 5.0], 2, 10, 100)
+
+
+@pytest.fixture
+def group_of_one():
+    """A gloo process group of this process alone, for calling the workers' functions directly."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{many_processes._free_port()}", rank=0,
+                            world_size=1, timeout=datetime.timedelta(seconds=30))
+    yield
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("fn", [train_allreduce, train_ddp])
+def test_workers_create_their_parameters_on_the_features_device_not_the_default_one(group_of_one, fn):
+    features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, 40, generator=gen(0))
+    with torch.device("meta"):  # any default device but the features' one
+        out = fn(features, labels, 0.03, 10, 1, gen(0))
+    params = out[:2] if fn is train_allreduce else list(out.parameters())
+    assert [p.device for p in params] == [features.device] * 2
