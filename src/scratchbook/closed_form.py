@@ -31,9 +31,9 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
+    theta = torch.linalg.lstsq(A, labels.reshape(-1, 1)).solution  # (d + 1, 1)
     # the rank from the singular values, on any device: only CPU drivers of lstsq report one
     if int(torch.linalg.matrix_rank(A)) < A.shape[1]:
         raise ValueError(f"the columns of [features, 1] are linearly dependent (rank below "
                          f"{A.shape[1]}): the least-squares fit is not unique")
-    theta = torch.linalg.lstsq(A, labels.reshape(-1, 1)).solution  # (d + 1, 1)
     return theta[:-1], theta[-1]
