@@ -13,7 +13,8 @@
   of exactly this build (from a folder above the notebook,
   as in the built site, or from ``html_baseurl``). With everything present it
   prints nothing; when it cannot install, it stops with one sentence and the
-  command to run by hand.
+  command to run by hand. Its code is ``setup_cell.py``, a template that ruff
+  checks, filled with this build's values.
 
 - Each chapter page gets an "Open in Colab" button for the same notebook, as
   published by the Pages workflow at the address ``book_colab_url`` names
@@ -29,50 +30,50 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
+import re
 from pathlib import Path
 
 from bookbuild.cachekey import MARK
 from bookbuild.preexecute import merge_streams
 from bookbuild.wheel import FOLDER, wheel_name
 
-SETUP_CELL = '''\
-# Set-up for running this chapter outside the book: installs only what is missing.
-import importlib, importlib.util, pathlib, re, subprocess, sys
-
-SCRATCHBOOK = "{version}"  # the package these outputs were made with
-WHEEL = "{wheel}"
-SITE = "{site}"
+SETUP_TEMPLATE = Path(__file__).with_name("setup_cell.py")  # Python that ruff checks, never imported
+PLACEHOLDER = re.compile(r"@(\w+)@")
 
 
-def _version(name):
-    spec = importlib.util.find_spec(name)
-    if spec is None or name != "scratchbook":
-        return spec and "present"
-    match = re.search(r'__version__ = "([^"]+)"', pathlib.Path(spec.origin).read_text())
-    return match and match[1]
+def setup_cell(version: str, site: str, needs) -> str:
+    """The set-up cell's code: ``setup_cell.py`` without its docstring, its ``"@name@"`` strings filled.
+
+    Each placeholder is a whole string literal in the template, replaced by the
+    Python literal of its value (``json.dumps`` for a string), so no value can
+    break out of its literal; a placeholder without a value, or a value without
+    a placeholder, is an error.
+    """
+    values = {"version": version, "wheel": wheel_name(version), "site": site, "folder": FOLDER,
+              "needs": [tuple(pair) for pair in needs]}
+    text = SETUP_TEMPLATE.read_text()
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    edits = []  # (line, first column, last column, replacement): columns in UTF-8 bytes, as ast gives them
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and PLACEHOLDER.fullmatch(node.value):
+            name = node.value.strip("@")
+            if name not in values:
+                raise ValueError(f"{SETUP_TEMPLATE.name}:{node.lineno}: no value for the placeholder {node.value!r}")
+            value = values[name]
+            literal = json.dumps(value) if isinstance(value, str) else repr(value)
+            edits.append((node.lineno, node.col_offset, node.end_col_offset, literal, name))
+    missing = set(values) - {name for *_, name in edits}
+    if missing:
+        raise ValueError(f"{SETUP_TEMPLATE.name} has no placeholder for {sorted(missing)}")
+    for line, first, last, literal, _ in sorted(edits, reverse=True):
+        raw = lines[line - 1].encode()
+        lines[line - 1] = (raw[:first] + literal.encode() + raw[last:]).decode()
+    body = lines[tree.body[0].end_lineno:]  # leave out the module docstring
+    return "".join(body).lstrip("\n")
 
 
-def _wheel():
-    here = pathlib.Path.cwd()
-    for folder in [here, *here.parents][:6]:  # the built site keeps the wheel in _downloads/
-        for path in (folder / WHEEL, folder / "{folder}" / WHEEL):
-            if path.exists():
-                return str(path)
-    return SITE + WHEEL if SITE else WHEEL
-
-
-_wanted = [spec for name, spec in {needs} if not _version(name)]
-if _version("scratchbook") != SCRATCHBOOK:
-    _wanted.append(_wheel())
-if _wanted:
-    print("installing", *_wanted)
-    _pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_wanted], capture_output=True, text=True)
-    if _pip.returncode != 0:
-        _said = (_pip.stderr.strip().splitlines() or ["no message"])[-1]
-        raise SystemExit(f"Could not install {{' and '.join(_wanted)}} ({{_said}}). "
-                         f"Install it by hand, then run this notebook again: pip install {{' '.join(_wanted)}}")
-    importlib.invalidate_caches()
-'''
 
 
 def executed_path(app, docname: str) -> Path:
@@ -179,8 +180,7 @@ def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
         cell.outputs = merge_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])
         if cell.source.strip():
             cells.append(cell)
-    setup = nbformat.v4.new_code_cell(SETUP_CELL.format(version=version, wheel=wheel_name(version),
-                                                        site=site, folder=FOLDER, needs=needs))
+    setup = nbformat.v4.new_code_cell(setup_cell(version, site, needs))
     setup.metadata["tags"] = ["setup"]
     first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
     nb.cells = [*cells[:first_code], setup, *cells[first_code:]]

@@ -6,6 +6,12 @@ is ``#@save`` is copied, in order, into one module per chapter
 ``__init__.py`` re-exports every public name, in the order of ``_toc.yml``.
 Two chapters may not write the same module, nor save the same public name.
 
+A cell whose first line is ``#@save checks`` goes instead into
+``src/scratchbook/checks.py``, the argument checks that several modules
+share (``_check_positive_int``); it exports nothing. A module may import the
+private names of ``checks`` and of no other module: a helper another
+chapter needs belongs in a ``#@save checks`` cell.
+
     python -m booktools.tangle            # write the package (make tangle)
     python -m booktools.tangle --check    # only compare; exit 1 on any difference
 """
@@ -22,6 +28,7 @@ from booktools.toc import toc_files
 
 MARK = "#@save"
 PACKAGE = "scratchbook"
+CHECKS = "checks"  # the module of `#@save checks` cells, shared by every chapter
 GENERATED = "generated; edit the chapter instead"
 
 
@@ -45,12 +52,24 @@ def chapter_title(notebook) -> str:
 
 
 def saved_cells(notebook) -> list[str]:
-    """The sources of the ``#@save`` cells, without the marker line."""
+    """The sources of the chapter's own ``#@save`` cells, without the marker line."""
+    return [source for target, source in saved_cell_targets(notebook) if target is None]
+
+
+def saved_cell_targets(notebook) -> list[tuple[str | None, str]]:
+    """(target, source) of every saved cell: target None for the chapter's module, or ``CHECKS``."""
     cells = []
     for cell in notebook.cells:
         lines = cell.source.splitlines()
-        if cell.cell_type == "code" and lines and lines[0].strip() == MARK:
-            cells.append("\n".join(lines[1:]).strip("\n"))
+        if cell.cell_type != "code" or not lines or not lines[0].startswith(MARK):
+            continue
+        words = lines[0].split()
+        if words[0] != MARK:
+            continue  # e.g. "#@saved": not a marker
+        if words not in ([MARK], [MARK, CHECKS]):
+            raise TangleError(f"a saved cell starts with `{MARK}` or `{MARK} {CHECKS}`, not `{lines[0]}`")
+        target = CHECKS if words == [MARK, CHECKS] else None
+        cells.append((target, "\n".join(lines[1:]).strip("\n")))
     return cells
 
 
@@ -81,22 +100,38 @@ def _add_back_pointer(source: str, where: str, chapter: Path) -> str:
         indent = " " * doc.col_offset
         body = last.rstrip()[:-3]
         tail = [body] if body.strip() else []
-        if doc.lineno == doc.end_lineno:
-            tail.append("")
         lines[doc.end_lineno - 1:doc.end_lineno] = tail + ["", f"{indent}{where}", f"{indent}{quote}"]
     return "\n".join(lines)
 
 
-def _relative_imports(source: str, owners: dict[str, str], chapter: Path) -> str:
-    """Turn ``from scratchbook import x`` into ``from .module import x``.
+def _relative_imports(source: str, owners: dict[str, str], chapter: Path,
+                      modules: dict[str, str] | None = None, imported: list | None = None) -> str:
+    """Turn ``from scratchbook import x`` into ``from .module import x``, and ``from scratchbook.m`` into ``from .m``.
 
     Importing from the package's own ``__init__`` inside the package would
     depend on the order ``__init__`` runs in; a direct import does not.
+    ``modules`` maps each module the tangler writes to its chapter (or chapters);
+    ``imported`` collects (chapter, module, name) of the ``scratchbook.m`` imports,
+    checked once every module is known.
     """
+    modules = modules or {}
     tree = ast.parse(source)
     lines = source.splitlines()
     for node in reversed(tree.body):
-        if isinstance(node, ast.ImportFrom) and node.module == PACKAGE and node.level == 0:
+        prefix = PACKAGE + "."
+        if (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                and node.module.startswith(prefix) and node.module[len(prefix):] in modules):
+            target = node.module[len(prefix):]
+            for alias in node.names:
+                if alias.name.startswith("_") and target != CHECKS:
+                    raise TangleError(
+                        f"{chapter} imports `{alias.name}`, a private name of {node.module}; a helper "
+                        f"that other chapters use belongs in a `{MARK} {CHECKS}` cell ({PACKAGE}.{CHECKS})")
+                if imported is not None:
+                    imported.append((chapter, target, alias.name))
+            text = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+            lines[node.lineno - 1:node.end_lineno] = [f"from .{target} import {text}"]
+        elif isinstance(node, ast.ImportFrom) and node.module == PACKAGE and node.level == 0:
             by_module: dict[str, list[str]] = {}
             for alias in node.names:
                 if alias.name not in owners:
@@ -122,45 +157,96 @@ def tangle_sources(root: Path) -> dict[Path, tuple[str, str]]:
         if path.suffix != ".md" or not path.exists():
             continue
         notebook = read_chapter(path)
-        cells = saved_cells(notebook)
+        rel = path.relative_to(root).as_posix()
+        try:
+            cells = saved_cell_targets(notebook)
+        except TangleError as err:
+            raise TangleError(f"{rel}: {err}") from None
         if cells:
             chapters.append((path, chapter_title(notebook), cells))
 
+    writers: dict[str, list[str]] = {}  # module -> the chapters that write it
+    for path, _, cells in chapters:
+        rel = path.relative_to(root).as_posix()
+        if module_name(path) == CHECKS:
+            raise TangleError(f"{rel} would write {PACKAGE}/{CHECKS}.py, the module of the "
+                              f"`{MARK} {CHECKS}` cells; rename the chapter")
+        for target, _ in cells:
+            name = target or module_name(path)
+            if rel not in writers.setdefault(name, []):
+                writers[name].append(rel)
+    for name, rels in writers.items():
+        if name != CHECKS and len(rels) > 1:
+            raise TangleError(f"{rels[0]} and {rels[1]} would both write {PACKAGE}/{name}.py; "
+                              "rename one of the chapters")
+
     owners: dict[str, str] = {}
     saved_in: dict[str, str] = {}  # public name -> the chapter that saves it
-    modules: dict[str, tuple[Path, str, list[str]]] = {}
+    pieces: dict[str, list[str]] = {}  # module -> its tangled cells, in reading order
+    first_path: dict[str, Path] = {}
+    titles: dict[str, str] = {}
+    imported: list[tuple[str, str, str]] = []
     for path, title, cells in chapters:
-        name = module_name(path)
         rel = path.relative_to(root).as_posix()
-        if name in modules:
-            first = modules[name][0].relative_to(root).as_posix()
-            raise TangleError(f"{first} and {rel} would both write {PACKAGE}/{name}.py; "
-                              "rename one of the chapters")
         where = f'Defined in chapter "{title}" ({rel}).'
-        pieces = []
-        for cell in cells:
+        for target, cell in cells:
+            name = target or module_name(path)
+            first_path.setdefault(name, path)
+            titles.setdefault(name, title)
             try:
-                cell = _relative_imports(cell, owners, rel)
-                pieces.append(_add_back_pointer(cell, where, rel))
+                cell = _relative_imports(cell, owners, rel, writers, imported)
+                piece = _add_back_pointer(cell, where, rel)
             except SyntaxError as err:
                 raise TangleError(f"{rel}: a #@save cell is not valid Python: {err}") from err
-        body = "\n\n\n".join(pieces)
-        public = _public_names(ast.parse(body))
-        for n in public:
-            if n in saved_in and saved_in[n] != rel:
-                raise TangleError(f"`{n}` is saved by both {saved_in[n]} and {rel}; a public name "
-                                  "must be saved by one chapter only (rename one, or import it)")
-            saved_in[n] = rel
-            owners[n] = name
-        header = f'"""{title}.\n\nFrom {rel}: {GENERATED}, then run `make tangle`.\n"""\n\n'
-        modules[name] = (path, header + body + "\n", public)
+            pieces.setdefault(name, []).append(piece)
+            if name == CHECKS:
+                continue
+            for n in _public_names(ast.parse(piece)):
+                if n in saved_in and saved_in[n] != rel:
+                    raise TangleError(f"`{n}` is saved by both {saved_in[n]} and {rel}; a public name "
+                                      "must be saved by one chapter only (rename one, or import it)")
+                saved_in[n] = rel
+                owners[n] = name
 
-    files = {package / f"{name}.py": (text, path.relative_to(root).as_posix())
+    modules: dict[str, tuple[Path, str, list[str]]] = {}
+    for name, parts in pieces.items():
+        body = "\n\n\n".join(parts)
+        tree = ast.parse(body)
+        if name == CHECKS:
+            public = []
+            if _public_names(tree):
+                raise TangleError(f"{', '.join(writers[name])}: {PACKAGE}.{CHECKS} holds the package's "
+                                  f"own checks; give `{_public_names(tree)[0]}` a leading underscore")
+            title = "Argument checks shared by the package's modules"
+        else:
+            public = _public_names(tree)
+            title = titles[name]
+        header = f'"""{title}.\n\nFrom {", ".join(writers[name])}: {GENERATED}, then run `make tangle`.\n"""\n\n'
+        modules[name] = (first_path[name], header + body + "\n", public)
+
+    defined = {name: set(_top_level_names(ast.parse(text))) for name, (_, text, _) in modules.items()}
+    for rel, module, name in imported:
+        if name not in defined[module]:
+            raise TangleError(f"{rel}: `{name}` is not saved in {PACKAGE}.{module}")
+
+    files = {package / f"{name}.py": (text, ", ".join(writers[name]))
              for name, (path, text, _) in modules.items()}
     files[package / "__init__.py"] = (_render_init(modules, root), "the chapters' #@save cells")
     files[package / "README.md"] = (_render_readme(modules, root), "the chapters' #@save cells")
     files[package / "py.typed"] = ("", "the tangler (the package ships type hints)")
     return files
+
+
+def _top_level_names(tree: ast.Module) -> list[str]:
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+    return names
 
 
 RELEASE = "0.1.0"  # the package's public version; a hash of the tangled code is appended

@@ -4,7 +4,7 @@ Every module is generated; edit the chapter instead, then run `make tangle`.
 The version names the exact code: the book's pages say which version made their outputs.
 """
 
-__version__ = "0.1.0+g2274e745d8"
+__version__ = "0.1.0+g64ba22500c"
 
 from .conventions import use_book_style
 from .data import synthetic_data
@@ -15,7 +15,7 @@ from .concise import linreg_net, train_concise
 from .closed_form import lstsq_fit
 from .hyperparameters import stability_bound
 from .real_data import train_val_split, standardize, r2_score
-from .many_processes import train_allreduce, free_port, worker, run_workers, train_ddp
+from .many_processes import train_allreduce, run_workers, train_ddp
 
 __all__ = [
     "use_book_style",
@@ -35,8 +35,6 @@ __all__ = [
     "standardize",
     "r2_score",
     "train_allreduce",
-    "free_port",
-    "worker",
     "run_workers",
     "train_ddp",
 ]

@@ -21,8 +21,9 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         b: shape (1,).
 
     Raises:
-        ValueError: the labels are not one per example, or the solver finds the
-            columns of A linearly dependent (the minimum is not unique).
+        ValueError: the labels are not one per example, or the columns of A are
+            linearly dependent (its rank, counted from its singular values by
+            torch.linalg.matrix_rank, is below d + 1): the minimum is not unique.
 
     Defined in chapter "The closed form" (book/further/closed-form.md).
     """
@@ -30,10 +31,9 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
-    fit = torch.linalg.lstsq(A, labels.reshape(-1, 1))
-    if fit.rank.numel() and int(fit.rank) < A.shape[1]:  # CPU drivers report the rank
-        # the rank itself is not printed: where it is below full, the solver's count can vary by run
+    theta = torch.linalg.lstsq(A, labels.reshape(-1, 1)).solution  # (d + 1, 1)
+    # the rank from the singular values, on any device: only CPU drivers of lstsq report one
+    if int(torch.linalg.matrix_rank(A)) < A.shape[1]:
         raise ValueError(f"the columns of [features, 1] are linearly dependent (rank below "
                          f"{A.shape[1]}): the least-squares fit is not unique")
-    theta = fit.solution  # (d + 1, 1)
     return theta[:-1], theta[-1]

@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .training import DivergenceError
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def linreg_net(num_inputs: int, generator: torch.Generator | None = None) -> nn.Sequential:
@@ -19,15 +19,22 @@ def linreg_net(num_inputs: int, generator: torch.Generator | None = None) -> nn.
     net(X) = X W^T + b with W ~ N(0, 0.01^2) and b = 0.
 
     Args:
-        num_inputs: d, the number of features.
+        num_inputs: d, the number of features (at least 1).
         generator: the random stream for the weights; None uses PyTorch's global one.
 
     Returns:
         nn.Sequential(nn.Linear(d, 1)): maps X of shape (n, d) to (n, 1);
         net[0].weight has shape (1, d), net[0].bias shape (1,).
 
+    Raises:
+        TypeError: num_inputs is not an int, or generator is not a torch.Generator.
+        ValueError: num_inputs is below 1.
+
     Defined in chapter "The concise implementation" (book/further/concise.md).
     """
+    _check_positive_int("num_inputs", num_inputs)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     net = nn.Sequential(nn.Linear(num_inputs, 1))
     nn.init.normal_(net[0].weight, 0.0, 0.01, generator=generator)
     nn.init.zeros_(net[0].bias)

@@ -19,8 +19,17 @@ def stability_bound(features: torch.Tensor) -> float:
     Returns:
         The bound, a float.
 
+    Raises:
+        TypeError: features is not a floating-point tensor.
+        ValueError: features is not of shape (n, d) with n >= 1.
+
     Defined in chapter "Hyperparameters" (book/further/hyperparameters.md).
     """
+    if not (isinstance(features, torch.Tensor) and features.is_floating_point()):
+        kind = features.dtype if isinstance(features, torch.Tensor) else type(features).__name__
+        raise TypeError(f"features must be a floating-point tensor, got {kind}")
+    if features.dim() != 2 or len(features) == 0:
+        raise ValueError(f"features must have shape (n, d) with n >= 1, got {tuple(features.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
     H = A.T @ A / len(A)  # (d + 1, d + 1), the Hessian of the loss
     return 2 / float(torch.linalg.eigvalsh(H).max())

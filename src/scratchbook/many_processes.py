@@ -18,7 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .minibatches import data_iter
 from .model import init_params, linreg, sgd, squared_loss
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, num_examples: int) -> None:
@@ -31,15 +31,18 @@ def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, nu
         num_examples: n; with explicit shares every minibatch must be full.
 
     Raises:
-        ValueError: the counts are not one per worker, negative, do not add up to
-            batch_size, or the last minibatch would be shorter.
+        TypeError: a count is not an int.
+        ValueError: the counts are not one per worker, not all positive, do not
+            add up to batch_size, or the last minibatch would be shorter.
 
     Defined in chapter "Many processes" (book/beyond/many-processes.md).
     """
     if shares is None:
         return
-    if len(shares) != world_size or any(s < 0 for s in shares) or sum(shares) != batch_size:
-        raise ValueError(f"shares must be {world_size} non-negative counts adding up to "
+    for rank, share in enumerate(shares):
+        _check_positive_int(f"shares[{rank}]", share)  # an empty part's mean loss is nan, in every worker
+    if len(shares) != world_size or sum(shares) != batch_size:
+        raise ValueError(f"shares must be {world_size} positive counts adding up to "
                          f"batch_size={batch_size}, got {shares}")
     if num_examples % batch_size:
         raise ValueError(f"explicit shares need full minibatches: {num_examples} examples "
@@ -48,7 +51,6 @@ def _check_shares(shares: list[int] | None, world_size: int, batch_size: int, nu
 
 def _my_part(X: torch.Tensor, y: torch.Tensor, shares: list[int] | None) -> tuple[torch.Tensor, torch.Tensor]:
     """This worker's part of the minibatch (X, y): part `rank` of world_size.
-
 
     Defined in chapter "Many processes" (book/beyond/many-processes.md).
     """
@@ -98,7 +100,7 @@ def train_allreduce(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("num_epochs", num_epochs)
     _check_shares(shares, dist.get_world_size(), batch_size, len(features))
-    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype)
+    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype, device=features.device)
     path = [torch.cat([w.detach().reshape(-1), b.detach()])]
     record = {"epoch_seconds": [], "comm_seconds": 0.0}
     for _ in range(num_epochs):
@@ -117,7 +119,7 @@ def train_allreduce(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.
     return w, b, record
 
 
-def free_port() -> int:
+def _free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on at the moment of the call.
 
     The operating system picks it (bind to port 0); a rendezvous address built
@@ -133,7 +135,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(rank: int, world_size: int, init_method: str, results, fn: Callable, args: bytes) -> None:
+def _worker(rank: int, world_size: int, init_method: str, results, fn: Callable, args: bytes) -> None:
     """Run ``fn(*args)`` in a gloo process group of world_size workers; send (rank, result) back.
 
     Joins the group at init_method with a 60 s timeout, puts (rank, result) on
@@ -162,7 +164,7 @@ def worker(rank: int, world_size: int, init_method: str, results, fn: Callable, 
 def run_workers(fn: Callable, world_size: int, *args, timeout: float = 100.0) -> list:
     """Run ``fn(*args)`` in world_size spawned processes that form a process group.
 
-    Each process runs `worker`, which joins a gloo group at
+    Each process runs `_worker`, which joins a gloo group at
     tcp://127.0.0.1:<free port> and calls ``fn(*args)``. Waits at most `timeout`
     seconds for all results, then kills the workers still alive.
 
@@ -190,10 +192,10 @@ def run_workers(fn: Callable, world_size: int, *args, timeout: float = 100.0) ->
     if getattr(fn, "__module__", "__main__") == "__main__":
         raise ValueError(f"fn={getattr(fn, '__name__', fn)!r} is defined in __main__; spawned "
                          f"workers import their function, so define it in a module")
-    init_method = f"tcp://127.0.0.1:{free_port()}"
+    init_method = f"tcp://127.0.0.1:{_free_port()}"
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    procs = [ctx.Process(target=worker, daemon=True,
+    procs = [ctx.Process(target=_worker, daemon=True,
                          args=(rank, world_size, init_method, results, fn, pickle.dumps(args)))
              for rank in range(world_size)]
     for p in procs:
@@ -258,8 +260,8 @@ def train_ddp(features: torch.Tensor, labels: torch.Tensor, lr: float = 0.03, ba
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("num_epochs", num_epochs)
     _check_shares(shares, dist.get_world_size(), batch_size, len(features))
-    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype)
-    net = nn.Linear(features.shape[1], 1, dtype=features.dtype)
+    w, b = init_params(features.shape[1], generator=generator, dtype=features.dtype, device=features.device)
+    net = nn.Linear(features.shape[1], 1, dtype=features.dtype, device=features.device)
     with torch.no_grad():
         net.weight.copy_(w.T)
         net.bias.copy_(b)

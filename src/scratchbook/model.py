@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 
 import torch
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 def init_params(num_inputs: int, generator: torch.Generator | None = None, *,

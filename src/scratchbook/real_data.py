@@ -29,12 +29,20 @@ def train_val_split(features: torch.Tensor, labels: torch.Tensor, val_fraction: 
         X_val: shape (m, d); y_val: the matching labels.
 
     Raises:
-        TypeError: val_fraction is not a real number.
-        ValueError: features and labels differ in length, val_fraction is not in
-            (0, 1), or one of the two parts would be empty.
+        TypeError: features or labels is not a tensor, val_fraction is not a
+            real number, or generator is not a torch.Generator.
+        ValueError: features or labels has no examples' dimension, they differ in
+            length, val_fraction is not in (0, 1), or one of the two parts would be empty.
 
     Defined in chapter "Real data" (book/beyond/real-data.md).
     """
+    for name, tensor in (("features", features), ("labels", labels)):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, got {type(tensor).__name__}")
+        if tensor.dim() == 0:
+            raise ValueError(f"{name} must hold one row per example, got a 0-d tensor {tensor.item()}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     n = len(features)
     if len(labels) != n:
         raise ValueError(f"features and labels must have the same length, "
@@ -68,15 +76,19 @@ def standardize(X_train: torch.Tensor, X_val: torch.Tensor) -> tuple[torch.Tenso
         The standardized X_train, shape (n, d), and X_val, shape (m, d).
 
     Raises:
-        TypeError: a part is not floating point.
+        TypeError: a part is not a floating-point tensor, or the two differ in dtype.
         ValueError: the shapes do not match, X_train has fewer than 2 rows, or
             a column of X_train is constant (zero variance).
 
     Defined in chapter "Real data" (book/beyond/real-data.md).
     """
-    if not (X_train.is_floating_point() and X_val.is_floating_point()):
-        raise TypeError(f"standardize needs floating-point features, "
-                        f"got X_train {X_train.dtype} and X_val {X_val.dtype}")
+    for name, X in (("X_train", X_train), ("X_val", X_val)):
+        if not (isinstance(X, torch.Tensor) and X.is_floating_point()):
+            kind = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+            raise TypeError(f"standardize needs floating-point tensors, got {name} {kind}")
+    if X_val.dtype != X_train.dtype:
+        raise TypeError(f"X_val must have the dtype of X_train, got X_train {X_train.dtype} "
+                        f"and X_val {X_val.dtype}")
     if X_train.dim() != 2 or X_val.dim() != 2 or X_train.shape[1] != X_val.shape[1]:
         raise ValueError(f"X_train and X_val must have shapes (n, d) and (m, d) with the same d, "
                          f"got {tuple(X_train.shape)} and {tuple(X_val.shape)}")
@@ -90,15 +102,16 @@ def standardize(X_train: torch.Tensor, X_val: torch.Tensor) -> tuple[torch.Tenso
     return (X_train - mean) / std, (X_val - mean) / std
 
 
-def r2_score(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """The coefficient of determination of predictions y_hat for labels y.
+def r2_score(y: torch.Tensor, y_hat: torch.Tensor) -> float:
+    """The coefficient of determination of predictions y_hat for labels y, labels first.
 
     R^2 = 1 - sum (y - y_hat)^2 / sum (y - mean(y))^2: 1 for a perfect fit, 0 for
-    predicting the mean, negative for worse.
+    predicting the mean, negative for worse. The arguments come in the order of
+    scikit-learn's r2_score(y_true, y_pred); R^2 is not symmetric in them.
 
     Args:
-        y_hat: predictions, shape (n, 1) or (n,), n >= 2.
-        y: labels, n of them, shape (n, 1) or (n,).
+        y: labels, shape (n, 1) or (n,), n >= 2.
+        y_hat: predictions, n of them, shape (n, 1) or (n,).
 
     Returns:
         R^2, a float.
@@ -110,8 +123,8 @@ def r2_score(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     Defined in chapter "Real data" (book/beyond/real-data.md).
     """
     if y.numel() != y_hat.numel():
-        raise ValueError(f"y_hat and y must hold one prediction per label, got y_hat of shape "
-                         f"{tuple(y_hat.shape)} and y of shape {tuple(y.shape)}")
+        raise ValueError(f"y and y_hat must hold one prediction per label, got y of shape "
+                         f"{tuple(y.shape)} and y_hat of shape {tuple(y_hat.shape)}")
     if y.numel() < 2:
         raise ValueError(f"r2_score needs at least 2 labels, got {y.numel()}")
     y = y.reshape(y_hat.shape)

@@ -8,7 +8,7 @@ import math
 import torch
 from .minibatches import data_iter
 from .model import init_params, linreg, sgd, squared_loss
-from scratchbook.data import _check_positive_int
+from .checks import _check_positive_int
 
 
 class DivergenceError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bookbuild.download import without_build_code
+from bookbuild.download import SETUP_TEMPLATE, setup_cell, without_build_code
 
 
 def test_glue_calls_and_myst_nb_imports_are_removed_at_any_depth():
@@ -24,3 +24,31 @@ def test_code_that_is_not_python_is_left_alone():
 
 def test_a_function_named_like_glue_in_an_attribute_is_kept():
     assert without_build_code("plt.glue(1)\nx.glue = 2") == "plt.glue(1)\nx.glue = 2"
+
+
+NEEDS = [("torch", "torch==2.13.0"), ("matplotlib", "matplotlib"), ("sklearn", "scikit-learn==1.9.1")]
+
+
+def test_the_setup_cell_compiles_with_every_placeholder_filled():
+    code = setup_cell("0.1.0+gabc", "https://example.org/book/_downloads/", NEEDS)
+    compile(code, "setup cell", "exec")
+    assert "@" not in "".join(n.value for n in ast.walk(ast.parse(code))
+                              if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    assert code.startswith("# Set-up for running this chapter outside the book")
+    assert 'SCRATCHBOOK = "0.1.0+gabc"' in code and 'SITE = "https://example.org/book/_downloads/"' in code
+    assert f"for name, spec in {NEEDS!r} if" in code
+
+
+def test_a_value_with_quotes_stays_inside_its_string_literal():
+    site = 'https://example.org/a"b\\\\c/'
+    namespace = {}
+    code = setup_cell("0.1.0", site, NEEDS)
+    exec(code.split("\n\n\ndef _version")[0], namespace)  # only the constants: the rest installs
+    assert namespace["SITE"] == site
+
+
+def test_the_setup_cell_keeps_the_templates_code_without_its_docstring():
+    template = SETUP_TEMPLATE.read_text()
+    code = setup_cell("0.1.0", "", NEEDS)
+    assert ast.get_docstring(ast.parse(template)) and not ast.get_docstring(ast.parse(code))
+    assert template.rstrip().endswith(code.rstrip().splitlines()[-1])

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import scratchbook
 from scratchbook import data_iter, init_params, linreg, sgd, squared_loss, synthetic_data, train
-from scratchbook.data import _check_positive_int
+from scratchbook.checks import _check_positive_int
 
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
@@ -171,6 +171,26 @@ def test_data_iter_order_is_reproducible_with_the_same_global_seed(data):
 def test_data_iter_rejects_a_bad_batch_size(data, batch_size, error):
     with pytest.raises(error, match="batch_size"):
         next(data_iter(batch_size, *data))
+
+
+@pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-5, ValueError), (2.5, TypeError)])
+def test_data_iter_checks_the_batch_size_when_called_not_at_the_first_batch(data, batch_size, error):
+    with pytest.raises(error, match=rf"batch_size .*got .*{batch_size}"):
+        data_iter(batch_size, *data)
+
+
+def test_data_iter_checks_the_lengths_when_called_not_at_the_first_batch():
+    with pytest.raises(ValueError, match=r"10 features and 9 labels"):
+        data_iter(5, torch.randn(10, 2), torch.randn(9, 1))
+
+
+def test_data_iter_draws_its_order_at_the_first_batch_as_the_plain_generator_does(data):
+    batches = data_iter(10, *data)
+    torch.manual_seed(7)  # a seed set after the call still decides the order
+    first = [y for _, y in batches]
+    torch.manual_seed(7)
+    again = [y for _, y in data_iter(10, *data)]
+    assert all(torch.equal(u, v) for u, v in zip(first, again, strict=True))
 
 
 def test_data_iter_passes_float64_data_through(data):

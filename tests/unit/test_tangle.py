@@ -128,3 +128,68 @@ def test_init_lists_modules_in_toc_order_not_file_name_order(tmp_path):
     root = two_chapter_book(tmp_path, "zebra", "alpha", SAVED_F, SAVED_G)
     init = tangle.tangle(root)[root / "src" / "scratchbook" / "__init__.py"]
     assert init.index("from .zebra import f") < init.index("from .alpha import g")
+
+
+def test_one_line_docstring_gets_one_blank_line_before_the_back_pointer():
+    out = tangle._add_back_pointer('def f():\n    """Do it."""\n    return 1\n', "Defined in X.", "x")
+    assert out == 'def f():\n    """Do it.\n\n    Defined in X.\n    """\n    return 1'
+
+
+def test_generated_docstrings_never_hold_two_blank_lines_in_a_row():
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                doc = ast.get_docstring(node, clean=False) or ""
+                assert "\n\n\n" not in doc.replace(" ", ""), f"{path.name}: {node.name}"
+
+
+SAVED_CHECK = ('def _check_even(name, value):\n    """Raise unless value is even."""\n'
+               '    if value % 2:\n        raise ValueError(name)')
+
+
+def chapter_with_cells(tmp_path, *cells: str):
+    """A one-chapter book whose chapter `one.md` holds the given code cells, in order."""
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n- file: one\n")
+    (tmp_path / "index.md").write_text("# Index\n")
+    body = "".join(f"```{{code-cell}} ipython3\n{cell}\n```\n\n" for cell in cells)
+    (tmp_path / "one.md").write_text(f"# One\n\n{body}")
+    return tmp_path
+
+
+def test_a_save_checks_cell_tangles_into_the_checks_module_which_exports_nothing(tmp_path):
+    root = chapter_with_cells(tmp_path, f"#@save\nfrom scratchbook.checks import _check_even\n\n\n{SAVED_F}",
+                              f"#@save checks\n{SAVED_CHECK}")
+    files = tangle.tangle(root)
+    package = root / "src" / "scratchbook"
+    assert "def _check_even(" in files[package / "checks.py"] and "From one.md" in files[package / "checks.py"]
+    assert "from .checks import _check_even" in files[package / "one.py"]
+    assert "checks" not in files[package / "__init__.py"]
+
+
+def test_importing_a_private_name_of_a_chapters_module_fails_the_tangle(tmp_path):
+    root = two_chapter_book(tmp_path, "one", "two", SAVED_CHECK,
+                            f"from scratchbook.one import _check_even\n\n\n{SAVED_G}")
+    with pytest.raises(tangle.TangleError, match=r"two\.md imports `_check_even`, a private name of scratchbook\.one"):
+        tangle.tangle(root)
+
+
+def test_importing_a_check_no_cell_saves_fails_the_tangle(tmp_path):
+    root = chapter_with_cells(tmp_path, f"#@save\nfrom scratchbook.checks import _check_odd\n\n\n{SAVED_F}",
+                              f"#@save checks\n{SAVED_CHECK}")
+    with pytest.raises(tangle.TangleError, match=r"`_check_odd` is not saved in scratchbook\.checks"):
+        tangle.tangle(root)
+
+
+def test_a_public_name_in_the_checks_module_fails_the_tangle(tmp_path):
+    root = chapter_with_cells(tmp_path, f"#@save checks\n{SAVED_F}")
+    with pytest.raises(tangle.TangleError, match="give `f` a leading underscore"):
+        tangle.tangle(root)
+
+
+def test_no_generated_module_imports_a_private_name_except_from_checks():
+    for path in (ROOT / "src" / "scratchbook").glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("scratchbook")):
+                module = (node.module or "").removeprefix("scratchbook.")
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private or (node.level == 1 and module == "checks"), f"{path.name}: {private}"
