@@ -10,7 +10,8 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
     """The least-squares fit of y = Xw + b, in closed form.
 
     Solves min ||A theta - y|| with A = [X, 1] and theta = [w; b], the solution
-    of the normal equations A^T A theta = A^T y, with torch.linalg.lstsq.
+    of the normal equations A^T A theta = A^T y, with torch.linalg.lstsq in
+    double precision.
 
     Args:
         features: X, shape (n, d).
@@ -31,7 +32,9 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
-    theta = torch.linalg.lstsq(A, labels.reshape(-1, 1)).solution  # (d + 1, 1)
+    # solved in float64, then given back in the features' dtype: more accurate, and the same
+    # bits on every call (float32's solve moves in its last bits with where A lies in memory)
+    theta = torch.linalg.lstsq(A.double(), labels.reshape(-1, 1).double()).solution.to(A.dtype)  # (d + 1, 1)
     # the rank from the singular values, on any device: only CPU drivers of lstsq report one
     if int(torch.linalg.matrix_rank(A)) < A.shape[1]:
         raise ValueError(f"the columns of [features, 1] are linearly dependent (rank below "

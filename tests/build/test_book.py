@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -133,6 +134,7 @@ def cache_book(tmp_path_factory):
     upgraded; each build's log and the `user` chapter's output are kept.
     """
     tiny = TinyBook(tmp_path_factory.mktemp("cache"))
+    tiny.write("book/index.md", "# A tiny book\n\nIts package is version {{ scratchbook_version }}.\n")
     tiny.write("book/saver.md", chapter("Saver", SAVED.format(value=1)))
     tiny.write("book/user.md", chapter("User", "from scratchbook import answer\nprint('answer is', answer())"))
     tiny.write("book/magic.md", chapter("Magic", "%%time\nfrom scratchbook import answer\nprint('magic', answer())"))
@@ -148,6 +150,7 @@ def cache_book(tmp_path_factory):
     def build(name):
         proc = tiny.build()
         proc.user_output = outputs(tiny, "book/user")
+        proc.index_page = tiny.page("book/index").read_text()
         builds[name] = proc
 
     build("cold")
@@ -193,6 +196,24 @@ def test_noop_rebuild_executes_nothing(cache_book):
 def test_editing_saved_code_reexecutes_exactly_its_importers_magics_included(cache_book):
     assert cache_book["code-edit"].executed == ["magic", "saver", "user"]
     assert "answer is 2" in cache_book["code-edit"].user_output
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def pages_read(log: str) -> list[str]:
+    """The pages Sphinx read (parsed) in a build, from its log."""
+    return sorted(re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", ANSI.sub("", log)))
+
+
+def test_editing_saved_code_rereads_only_its_importers_and_the_pages_that_show_the_version(cache_book):
+    assert pages_read(cache_book["code-edit"].log) == ["book/index", "book/magic", "book/saver", "book/user"]
+    version = re.search(r"version (0\.1\.0\+g\w+)\.", cache_book["code-edit"].index_page)
+    assert version and version[1] not in cache_book["cold"].index_page, "the page shows an old version"
+
+
+def test_prose_only_edit_rereads_only_that_page(cache_book):
+    assert pages_read(cache_book["prose-edit"].log) == ["book/user"]
 
 
 def test_prose_only_edit_executes_nothing_and_shows_the_prose(cache_book):

@@ -268,7 +268,8 @@ def test_standardized_runs_reach_the_tolerance_and_raw_runs_do_not_in_the_chapte
 
 def test_closed_form_agrees_with_scikit_learn_and_gradient_descent_within_the_stated_tolerances(book):
     g = numbers(book, REAL)
-    assert g["beyond_real_referee_gap"] < g["beyond_real_referee_order"] <= 1e-3
+    # "the same coefficients": the two double-precision fits round to the same float32 numbers
+    assert g["beyond_real_referee_gap"] == 0.0
     assert g["beyond_real_gd_gap"] < 0.05
     assert g["beyond_real_gd_closed_rmse_diff"] < 0.01
 
