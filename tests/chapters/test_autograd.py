@@ -169,3 +169,14 @@ def test_autograd_accumulation_is_called_a_design_choice_not_the_chain_rule(nb):
     prose = re.sub(r"\s+", " ", prose)
     assert "That is the chain rule again" not in prose
     assert "design choice" in prose
+
+
+def test_one_backward_sums_the_paths_before_the_leaf_receives_its_gradient():
+    # the prose: within one backward() the engine sums the paths itself; .grad sees one, summed, gradient
+    import torch
+
+    w = torch.tensor(1.0, requires_grad=True)
+    arrivals = []
+    w.register_hook(lambda grad: arrivals.append(float(grad)))
+    (w * 2 + w * 3).backward()  # two paths from w to the loss
+    assert arrivals == [5.0] and float(w.grad) == 5.0
