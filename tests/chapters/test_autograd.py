@@ -141,3 +141,42 @@ def test_autograd_exercise_ohm_gradient_descent_matches_least_squares(nb):
     r_gd, r_lstsq = numbers(text(nb, "R_lstsq = (current * voltage).sum() / (current ** 2).sum()"))
     assert r_gd == pytest.approx(r_lstsq, abs=1e-4)
     assert r_gd != 4.7 and abs(r_gd - 4.7) < 0.1  # close to the true resistance, not equal
+
+
+def test_autograd_exercise_reassigned_update_fails_one_pass_later_on_the_same_line(nb):
+    update = "w_ex = w_ex - 0.03 * w_ex.grad  # a new tensor, not a leaf: its .grad will be None"
+    err = error_of(cell(nb, update))
+    assert err.ename == "TypeError" and "NoneType" in err.evalue
+    traceback = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(err.traceback))  # without the terminal colors
+    failing = [line for line in traceback.splitlines() if line.startswith("---->")]
+    assert len(failing) == 1 and "w_ex = w_ex - 0.03 * w_ex.grad" in failing[0]  # the reassignment itself fails
+    assert "leaf" not in err.evalue and "no_grad" not in err.evalue  # "says nothing of leaves or torch.no_grad()"
+
+
+def test_autograd_full_loss_is_half_the_mean_squared_error(nb):
+    import torch
+
+    namespace = {"torch": torch, "features": torch.tensor([[1.0], [2.0]]), "labels": torch.tensor([[0.0], [0.0]])}
+    source = cell(nb, "def full_loss(w, b):").source
+    exec(source[source.index("def full_loss"):], namespace)
+    assert "Half the mean squared error" in namespace["full_loss"].__doc__
+    # residuals 1 and 2: mean squared error 2.5, half of it 1.25
+    assert namespace["full_loss"](torch.tensor([[1.0]]), torch.zeros(1)) == pytest.approx(1.25)
+
+
+def test_autograd_accumulation_is_called_a_design_choice_not_the_chain_rule(nb):
+    prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    prose = re.sub(r"\s+", " ", prose)
+    assert "That is the chain rule again" not in prose
+    assert "design choice" in prose
+
+
+def test_one_backward_sums_the_paths_before_the_leaf_receives_its_gradient():
+    # the prose: within one backward() the engine sums the paths itself; .grad sees one, summed, gradient
+    import torch
+
+    w = torch.tensor(1.0, requires_grad=True)
+    arrivals = []
+    w.register_hook(lambda grad: arrivals.append(float(grad)))
+    (w * 2 + w * 3).backward()  # two paths from w to the loss
+    assert arrivals == [5.0] and float(w.grad) == 5.0

@@ -131,7 +131,10 @@ def test_data_first_example_differs_from_the_model_by_its_noise(nbs, glued):
 
 
 def test_data_scatter_figure_exists(nbs):
-    assert_one_png(figure_cell(nbs["data"], "fig-data-scatter"))
+    c = figure_cell(nbs["data"], "fig-data-scatter")
+    assert_one_png(c)
+    # alt text of its own, not the image's file name
+    assert len(c.metadata["mystnb"].get("image", {}).get("alt", "").split()) >= 8
 
 
 def test_data_second_column_slopes_down_near_its_weight(glued):
@@ -141,13 +144,30 @@ def test_data_second_column_slopes_down_near_its_weight(glued):
 
 
 def test_data_exercise_spread_is_wider_around_the_first_feature(nbs):
-    spread_0, spread_1 = numbers(text(nbs["data"], "for j in range(2):"))
-    assert spread_0 > spread_1
+    spread_0, spread_1, *stds = numbers(text(nbs["data"], "for j in range(2):"))
+    assert spread_0 > spread_1 and len(stds) == 2
     assert abs(spread_0 - 3.4) < 0.3 and abs(spread_1 - 2) < 0.3
 
 
+def test_data_exercise_spread_is_the_other_weight_times_the_sample_std(glued):
+    g = glued["data"]
+    # "larger than the predicted 3.4": the sample std of x_2 is above 1, and 3.4 times it is the spread
+    assert g["scratch_data_ex1_spread_0"] > 3.4 and g["scratch_data_ex1_std_1"] > 1
+    assert g["scratch_data_ex1_expected_0"] == pytest.approx(3.4 * g["scratch_data_ex1_std_1"])
+    assert g["scratch_data_ex1_spread_0"] == pytest.approx(g["scratch_data_ex1_expected_0"], rel=0.01)
+    assert g["scratch_data_ex1_spread_1"] == pytest.approx(2 * g["scratch_data_ex1_std_0"], rel=0.01)
+    # "off by about 1/sqrt(2n)": the std's difference from 1 is within three of those
+    assert abs(g["scratch_data_ex1_std_1"] - 1) < 3 / (2 * 1000) ** 0.5
+
+
+def test_data_exercise_math_counts_features_from_one():
+    source = (ROOT / "book/scratch/data.md").read_text()
+    assert "x_0" not in source and "x_{0}" not in source
+
+
 def test_data_exercise_flat_labels_broadcast_to_a_matrix_and_a_huge_loss(nbs, glued):
-    assert text(nbs["data"], "(y_hat - y).shape, loss_flat, loss_column").startswith("(torch.Size([10, 10]),")
+    line = "print((y_hat - y).shape, f'loss with flat labels {loss_flat:.2f}, with a column {loss_column:.2e}')"
+    assert text(nbs["data"], line).startswith("torch.Size([10, 10]) loss with flat labels")
     flat, column = glued["data"]["scratch_data_loss_flat"], glued["data"]["scratch_data_loss_column"]
     assert column < 3 * 0.01 ** 2  # the square of the noise
     assert flat > 1  # of the order of the labels' spread
@@ -176,6 +196,33 @@ def test_minibatches_larger_batches_spread_less_by_about_sqrt_10(glued):
     assert g["scratch_minibatches_spread_100"] < g["scratch_minibatches_spread_10"]
     assert abs(g["scratch_minibatches_spread_ratio"] - 10 ** 0.5) < 0.5
     assert g["scratch_minibatches_spread_10"] > 0.1 * g["scratch_minibatches_full_loss"]  # each batch is off
+
+
+def test_minibatches_spreads_follow_the_finite_population_formula(glued):
+    g = glued["minibatches"]
+    n = 1000
+    fpc_ratio = (10 * (n - 10) / (n - 100)) ** 0.5  # 3.32: the ratio drawing without replacement predicts
+    assert g["scratch_minibatches_predicted_ratio"] == pytest.approx(fpc_ratio)
+    assert g["scratch_minibatches_sqrt_10"] == pytest.approx(10 ** 0.5)
+    for bs in (10, 100):  # each measured spread agrees with its prediction to a few percent
+        assert g[f"scratch_minibatches_spread_{bs}"] == pytest.approx(g[f"scratch_minibatches_predicted_{bs}"],
+                                                                    rel=0.05)
+    # "the measured ratio lies between it and sqrt(10)"
+    assert 10 ** 0.5 < g["scratch_minibatches_spread_ratio"] < fpc_ratio
+
+
+def test_minibatches_batch_size_is_not_written_b_which_is_the_bias():
+    source = (ROOT / "book/scratch/minibatches.md").read_text()
+    assert "$b$\nindependent" not in source and "$1/\\sqrt{b}$" not in source
+    assert "|\\mathcal{B}|" in source
+
+
+def test_minibatches_exercise_unshuffled_training_ends_far_from_the_mean_label(glued):
+    g = glued["minibatches"]
+    mean = g["scratch_minibatches_mean_label"]
+    off_unshuffled = g["scratch_minibatches_c_unshuffled"] - mean
+    assert off_unshuffled > 1  # pulled toward the largest labels, seen last
+    assert abs(g["scratch_minibatches_c_shuffled"] - mean) < off_unshuffled / 4  # "near the mean label"
 
 
 def test_minibatches_exercise_unshuffled_sorted_batches_climb_and_shuffled_ones_stay_central(nbs):

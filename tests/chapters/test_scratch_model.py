@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import scratchbook
-from booktest import assert_one_png, cell, code_cells, error_of, figure_cell, glued_numbers, text
+from booktest import ROOT, assert_one_png, cell, code_cells, error_of, figure_cell, glued_numbers, text
 from booktest import decimals as numbers
 
 CHAPTERS = ["model", "training"]
@@ -60,6 +60,22 @@ def test_model_broadcast_loss_is_wrong_and_the_right_one_is_at_the_noise(glued):
     g = glued["model"]
     assert g["scratch_model_right_loss"] < 10 * NOISE_FLOOR
     assert g["scratch_model_wrong_loss"] > 1
+
+
+def test_model_right_loss_is_an_ordinary_draw_of_ten_squared_noises(glued):
+    g = glued["model"]
+    assert g["scratch_model_right_loss_expected"] == pytest.approx(NOISE_FLOOR)
+    spread = NOISE_FLOOR * (2 / 10) ** 0.5  # the standard deviation of half a mean of ten squared N(0, 0.01^2)
+    assert g["scratch_model_right_loss_spread"] == pytest.approx(spread)
+    # "an ordinary draw": within two of those spreads of its expected value
+    assert abs(g["scratch_model_right_loss"] - NOISE_FLOOR) < 2 * spread
+
+
+def test_model_loss_formula_writes_the_example_as_a_column():
+    source = (ROOT / "book/scratch/model.md").read_text()
+    assert "\\hat{y} = \\mathbf{x}^\\top\\mathbf{w} + b" in source
+    assert "\\hat{y} = \\mathbf{x}\\mathbf{w} + b" not in source
+    assert "where $l^{(i)}$ is the loss" in source  # the sgd formula's l^(i) is defined
 
 
 def test_model_squared_loss_reshapes_flat_labels(nbs):
@@ -135,7 +151,8 @@ def test_model_sgd_before_backward_raises_naming_the_parameter(nbs):
 
 def test_model_one_sgd_step_lowers_the_loss_and_zeroes_the_grad(nbs, glued):
     assert glued["model"]["scratch_model_loss_after"] < glued["model"]["scratch_model_loss_before"]
-    assert text(nbs["model"], "before.item(), after.item(), b.grad").endswith("tensor([0.]))")
+    line = "print(f'loss before {before.item():.2f}, after {after.item():.2f}; b.grad {b.grad}')"
+    assert text(nbs["model"], line).endswith("b.grad tensor([0.])")
 
 
 def test_model_gradient_figure_minibatch_step_differs_but_goes_downhill(nbs, glued):
@@ -187,6 +204,20 @@ def test_training_loss_reaches_the_noise_floor(glued):
     assert g["scratch_training_first_step_loss"] > 1
 
 
+def test_training_start_loss_is_the_whole_data_one_and_the_first_batch_was_low(glued):
+    g = glued["training"]
+    # at w ~ 0, b = 0 the loss is half the mean squared label, (4.2^2 + 2^2 + 3.4^2) / 2 ~ 16.6 in expectation
+    assert g["scratch_training_start_loss"] == pytest.approx((4.2 ** 2 + 2 ** 2 + 3.4 ** 2) / 2, rel=0.1)
+    # "was low by chance": below the start, while later early batches reach well above it
+    assert g["scratch_training_first_step_loss"] < 0.5 * g["scratch_training_start_loss"]
+    assert g["scratch_training_early_max_step_loss"] > g["scratch_training_start_loss"]
+
+
+def test_training_loss_figure_has_alt_text(nbs):
+    c = figure_cell(nbs["training"], "fig-training-loss")
+    assert len(c.metadata["mystnb"].get("image", {}).get("alt", "").split()) >= 8
+
+
 def test_training_glued_epoch_losses_match_the_printed_lines(nbs, glued):
     lines = epoch_lines(text(nbs["training"], LOOP_LINE))
     g = glued["training"]
@@ -233,6 +264,8 @@ def test_training_fit_snapshots_rise_and_steepen_towards_the_true_line(glued):
     b = [g[f"scratch_training_fit_b_after_{k}"] for k in (0, 5, 20, 300)]
     assert w2 == sorted(w2, reverse=True) and b == sorted(b)
     assert abs(w2[-1] + 3.4) < 0.01 and abs(b[-1] - 4.2) < 0.01
+    # the alt text: after 20 steps "less than half as steeply as the cloud", not yet at its slope
+    assert -3.4 / 2 < w2[2] < w2[1]
 
 
 def test_training_trace_repeats_the_loop_and_train(nbs):
@@ -241,6 +274,34 @@ def test_training_trace_repeats_the_loop_and_train(nbs):
     out = text(nbs["training"], "print('the same run as the trace above:', torch.equal(w10.detach().reshape(-1), "
                                 "trace[-1, :2]))")
     assert out.endswith("the same run as the trace above: True")
+
+
+def test_training_jitter_is_what_constant_rate_sgd_predicts_somewhat_below(glued):
+    g = glued["training"]
+    lr, batch_size = g["scratch_training_lr"], g["scratch_training_batch_size"]
+    assert g["scratch_training_jitter"] == pytest.approx(g["scratch_training_sigma"] * (lr / (2 * batch_size)) ** 0.5)
+    assert g["scratch_training_jitter_ratio"] == pytest.approx(g["scratch_training_late_rms"]
+                                                              / g["scratch_training_jitter"])
+    assert 0.5 < g["scratch_training_jitter_ratio"] < 1  # "somewhat below it"
+    # "happens to be close to sigma / sqrt(n)": within a factor of 1.5 either way
+    assert 1 / 1.5 < g["scratch_training_jitter"] / g["scratch_training_sigma_over_sqrt_n"] < 1.5
+
+
+def test_training_exercise_jitter_does_not_follow_n_and_stays_below_the_formula(nbs, glued):
+    g = glued["training"]
+    # ten times the data: sigma/sqrt(n) falls to 0.32 of itself, the jitter does not fall
+    assert 1 <= g["scratch_training_ex3_n_ratio"] < 1.5
+    # "the cancellation matters most when an epoch is short": below the formula, more so for n = 1000
+    assert g["scratch_training_ex3_share_1000"] < g["scratch_training_ex3_share_10000"] < 1
+    out = text(nbs["training"], "for n_try, lr_try in [(1000, 0.03), (10_000, 0.03), (1000, 0.01), (10_000, 0.01)]:")
+    rows = [numbers(line.split(":", 1)[1]) for line in out.splitlines()]
+    assert len(rows) == 4 and all(jitter < formula for jitter, formula, _ in rows)
+    assert rows[2][0] < rows[0][0] and rows[3][0] < rows[1][0]  # "a smaller learning rate makes it smaller"
+
+
+def test_training_the_dotted_line_is_the_predicted_jitter(nbs):
+    source = figure_cell(nbs["training"], "fig-training-params").source
+    assert "ax2.axhline(jitter" in source and "sigma * (lr / (2 * batch_size)) ** 0.5" in source
 
 
 def test_training_after_three_epochs_the_gap_jitters_at_sigma_over_sqrt_n(glued):
@@ -259,7 +320,7 @@ def test_training_after_three_epochs_the_gap_jitters_at_sigma_over_sqrt_n(glued)
 
 def test_training_divergence_history_ends_with_a_non_finite_loss(nbs):
     out = text(nbs["training"], "blown = err.history['step']")
-    assert out.split("[")[-1].rstrip("]").split(",")[-1].strip() in ("inf", "nan")
+    assert out.split(",")[-1].strip() in ("inf", "nan")
 
 
 def test_training_printed_errors_agree_with_the_glued_ones(nbs, glued):
