@@ -14,7 +14,8 @@ emits them.
 - :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
-- :mod:`bookbuild.translations` the other editions, from the catalogs and the same execution
+- :mod:`bookbuild.translations` a translated edition's pages: what is still English, captions, language links
+- :mod:`bookbuild.editions`    the other editions, built from the catalogs and the same execution
 - :mod:`bookbuild.pdf`         the book as PDF, in every edition, from the same execution
 """
 
@@ -25,6 +26,7 @@ from bookbuild import (
     assets,
     cachekey,
     download,
+    editions,
     kernels,
     package,
     pdf,
@@ -35,7 +37,8 @@ from bookbuild import (
     wheel,
 )
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations, pdf)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations,
+        editions, pdf)
 
 
 def setup(app):
