@@ -1,7 +1,7 @@
 """The published site as a reader's browser sees it.
 
 The built ``html`` folder is served on 127.0.0.1 and opened in Chromium
-(Debian's /usr/bin/chromium, driven by Playwright): every page must load
+(the one ``tests/chromium.py`` finds, driven by Playwright): every page must load
 everything it needs from the site itself, typeset its formulas, show its
 images, copy code, survive the dark theme, find chapters through search, and
 offer a notebook that runs top to bottom. Screenshots of two pages at desktop
@@ -23,8 +23,8 @@ import nbformat
 import pytest
 
 from booktest import ROOT, cell_outputs_text, toc_docnames
+from chromium import find_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -83,15 +83,17 @@ def site(book) -> str:
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     """One Chromium for the whole session, with a fresh profile and clipboard access."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
-                    f"Run `apt-get install -y chromium` (as root), then run the tests again.")
+    chromium, origin = find_chromium()
+    if chromium is None:
+        pytest.fail(f"the browser tests need Chromium: {origin}. Run `make chromium` "
+                    "(Debian's package, where apt-get may be used), or `.venv/bin/python -m playwright "
+                    "install chromium`, or point BOOK_CHROMIUM at a Chromium, then run the tests again.")
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            str(profile), executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS,
             viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"],
             service_workers="block",
         )
