@@ -13,6 +13,7 @@ emits them.
 - :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
 - :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
+- :mod:`bookbuild.notfound`    the 404 page links from the path the site is published under
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 - :mod:`bookbuild.translations` the other editions, from the catalogs and the same execution
 - :mod:`bookbuild.pdf`         the book as PDF, in every edition, from the same execution
@@ -26,6 +27,7 @@ from bookbuild import (
     cachekey,
     download,
     kernels,
+    notfound,
     package,
     pdf,
     preexecute,
@@ -35,7 +37,8 @@ from bookbuild import (
     wheel,
 )
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations, pdf)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, notfound, apilinks,
+        translations, pdf)
 
 
 def setup(app):
