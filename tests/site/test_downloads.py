@@ -26,8 +26,8 @@ import pytest
 
 from bookbuild.cachekey import MARK
 from bookbuild.kernels import KERNEL_ENV
-from booktools import torch_index
 from booktest import ROOT, cell_outputs_text, chapter_docnames, same_up_to_rounding
+from booktools import torch_index
 
 CLEAN = ROOT / "_build" / "clean-venv"  # one test run at a time: a second run would uninstall under the first
 # A learner's machine: versions from constraints.txt; scikit-learn for Part IV's real data

@@ -45,7 +45,7 @@ def test_playwrights_own_chromium_comes_before_one_on_path(tmp_path, monkeypatch
 def test_a_chromium_on_path_is_used_unless_it_only_launches_the_snap(tmp_path, monkeypatch, no_playwright_browser):
     bin_ = tmp_path / "bin"
     monkeypatch.setenv("PATH", str(bin_))
-    stub = executable(bin_ / "chromium", "#!/bin/sh\necho 'requires the chromium snap: snap install chromium'\nexit 1\n")
+    stub = executable(bin_ / "chromium", "#!/bin/sh\necho 'needs the chromium snap: snap install chromium'\nexit 1\n")
     assert chromium.is_snap_stub(stub)
     found, why = chromium.find_chromium()
     assert found is None and str(stub) in why
