@@ -72,8 +72,9 @@ tangle: $(BOOK_STAMP)
 check-tangle: $(BOOK_STAMP)
 	$(TOOLS).tangle --check
 
-# The site the tests check, built once with the package only compared (never written).
-site-for-tests: check-tangle
+# The site the tests check, built once with the package only compared (never written), after
+# the PDFs: it reads the doctrees they were built from, so it publishes and links them.
+site-for-tests: pdf-for-tests
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build .
 
 # Debian packages, installed when we may (as root, or with sudo that needs no password), else
@@ -93,8 +94,8 @@ chromium: $(TEST_STAMP)
 	@$(BIN)/python tests/chromium.py || { $(call apt-install,Chromium for the browser tests,chromium,echo "    or: $(BIN)/python -m playwright install chromium"); }
 	@fc-list :lang=zh family 2>/dev/null | grep -q . || { $(call apt-install,a CJK font for the browser tests,fonts-noto-cjk fonts-dejavu-core,:); }
 
-# The PDFs the tests check, from the same build (the doctrees are shared: nothing is read again).
-pdf-for-tests: site-for-tests tex
+# The PDFs the tests check, from the same doctrees as the site (shared: the site reads nothing again).
+pdf-for-tests: check-tangle tex
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build . --builder latex
 
 # XeLaTeX, latexmk, xindy, the LaTeX packages Sphinx uses, xeCJK with its Fandol fonts,
@@ -106,7 +107,7 @@ tex:
 	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 \
 	 || { $(call apt-install,TeX for the PDF,$(TEX_PACKAGES),exit 1); }
 
-test: $(TEST_STAMP) chromium site-for-tests pdf-for-tests
+test: $(TEST_STAMP) chromium site-for-tests
 	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest
 
 test-fast: $(TEST_STAMP)
