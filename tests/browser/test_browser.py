@@ -357,7 +357,7 @@ def test_chinese_search_lists_a_chapter_about_the_word_first(visit, query, chapt
 
 # --- the 404 page -------------------------------------------------------------------
 # A static host answers every missing address with the site's 404.html, whatever its depth, so
-# that page's links are absolute: they start with the site's path (bookbuild.assets derives it
+# that page's links are absolute: they start with the site's path (bookbuild.notfound derives it
 # from html.baseurl). Served under that path, as published, a wrong prefix shows as a page
 # without its stylesheet and with links that lead nowhere.
 
