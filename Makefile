@@ -15,7 +15,7 @@ LOCK       := constraints.txt
 
 help:
 	@echo "make html       build the book into _build/html (executes chapters the cache lacks)"
-	@echo "make pdf        build the book as PDF, English and Chinese, into _build/pdf (installs TeX as root)"
+	@echo "make pdf        build the book as PDF, English and Chinese, into _build/pdf (installs TeX when it may)"
 	@echo "make test       check the package against the chapters, build _build strictly, run every test on it"
 	@echo "make test-fast  package and chapter claims against the existing _build (under a minute)"
 	@echo "make tangle     write src/scratchbook from the chapters' #@save cells"
@@ -35,10 +35,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# On Linux torch comes from PyTorch's CPU index (PyPI's is the CUDA build), added on pip's
+# command line only when that index answers: booktools/torch_index.py says why.
+TORCH_INDEX = $$(PYTHONPATH=_ext $(PYTHON) -m booktools.torch_index)
+
 # Every install is constrained by the lock, so a clone built next year gets the same packages.
 $(BOOK_STAMP): requirements.txt pyproject.toml $(LOCK) | $(BIN)/python
 	@echo "==> installing requirements.txt and scratchbook (editable), constrained by $(LOCK)"
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet -c $(LOCK) $(TORCH_INDEX) -r requirements.txt -e .
 	@touch $@
 
 $(TEST_STAMP): requirements-test.txt $(BOOK_STAMP)
@@ -68,22 +72,30 @@ tangle: $(BOOK_STAMP)
 check-tangle: $(BOOK_STAMP)
 	$(TOOLS).tangle --check
 
-# The site the tests check, built once with the package only compared (never written).
-site-for-tests: check-tangle
+# The site the tests check, built once with the package only compared (never written), after
+# the PDFs: it reads the doctrees they were built from, so it publishes and links them.
+site-for-tests: pdf-for-tests
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build .
 
-# The browser tests drive Debian's Chromium, and look at Chinese pages with a CJK
-# font; install what is missing when we may (as root, or with sudo that needs no password).
-chromium:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh family 2>/dev/null | grep -q .; } || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
-	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
-	    echo "==> installing chromium and a CJK font (browser tests)"; \
-	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk >/dev/null; \
-	  else echo "==> chromium or a CJK font is missing: the browser tests will fail; install them with: sudo apt-get install chromium fonts-noto-cjk"; fi; }
+# Debian packages, installed when we may (as root, or with sudo that needs no password), else
+# the command to run is printed: $(call apt-install,what they are for,packages,then what)
+define apt-install
+if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
+  echo "==> installing $(1): $(2)"; \
+  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+else echo "==> $(1) is missing; install it with: sudo apt-get install $(2)"; $(3); fi
+endef
 
-# The PDFs the tests check, from the same build (the doctrees are shared: nothing is read again).
-pdf-for-tests: site-for-tests tex
+# The browser tests drive a Chromium (tests/chromium.py finds Playwright's own, or one on PATH
+# that is not Ubuntu's snap stub) and look at Chinese pages with a CJK font. Debian's packages
+# when either is missing; elsewhere `.venv/bin/python -m playwright install chromium`.
+chromium: $(TEST_STAMP)
+	@$(BIN)/python tests/chromium.py || { $(call apt-install,Chromium for the browser tests,chromium,echo "    or: $(BIN)/python -m playwright install chromium"); }
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || { $(call apt-install,a CJK font for the browser tests,fonts-noto-cjk fonts-dejavu-core,:); }
+
+# The PDFs the tests check, from the same doctrees as the site (shared: the site reads nothing again).
+pdf-for-tests: check-tangle tex
 	SCRATCHBOOK_TANGLE=check $(BIN)/jupyter-book build . --builder latex
 
 # XeLaTeX, latexmk, xindy, the LaTeX packages Sphinx uses, xeCJK with its Fandol fonts,
@@ -92,14 +104,10 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
   texlive-lang-chinese latexmk xindy fonts-freefont-otf fonts-dejavu-core poppler-utils
 tex:
 	@{ command -v xelatex && command -v latexmk && command -v xindy && command -v pdftoppm \
-	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
-	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
-	    echo "==> installing TeX for the PDF (a few minutes, once): $(TEX_PACKAGES)"; \
-	    $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
-	  else echo "==> TeX for the PDF is missing; install it with: sudo apt-get install $(TEX_PACKAGES)"; exit 1; fi; }
+	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 \
+	 || { $(call apt-install,TeX for the PDF,$(TEX_PACKAGES),exit 1); }
 
-test: $(TEST_STAMP) chromium site-for-tests pdf-for-tests
+test: $(TEST_STAMP) chromium site-for-tests
 	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest
 
 test-fast: $(TEST_STAMP)
@@ -148,7 +156,7 @@ lock: | $(BIN)/python
 	rm -rf _build/lock-venv
 	$(PYTHON) -m venv _build/lock-venv
 	_build/lock-venv/bin/python -m pip install --quiet --upgrade pip
-	_build/lock-venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-lab.txt
+	_build/lock-venv/bin/python -m pip install --quiet $(TORCH_INDEX) -r requirements.txt -r requirements-test.txt -r requirements-lab.txt
 	{ echo "# Generated by \`make lock\` from requirements.txt, requirements-test.txt and requirements-lab.txt: do not edit."; \
 	  echo "# Every package the book and its tests install, at the version they were built with."; \
 	  _build/lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip==' | sed 's/+[0-9A-Za-z.]*$$//'; } > $(LOCK)

@@ -13,8 +13,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
+import yaml
 
 from booktools.toc import toc_files
 
@@ -114,6 +116,13 @@ def jupyter_book(source: Path, output: Path, env_extra: dict | None = None,
         [str(BIN / "jupyter-book"), "build", str(source), "--path-output", str(output), "--builder", builder],
         capture_output=True, text=True, env=env, timeout=3600,
     )
+
+
+def site_path() -> str:
+    """The path the site is published under, from ``html.baseurl`` in _config.yml: ``/project/``."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    path = urlsplit(config.get("html", {}).get("baseurl") or "/").path or "/"
+    return path if path.endswith("/") else path + "/"
 
 
 def toc_docnames() -> list[str]:

@@ -13,6 +13,7 @@ emits them.
 - :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
 - :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
+- :mod:`bookbuild.notfound`    the 404 page links from the path the site is published under
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 - :mod:`bookbuild.translations` a translated edition's pages: what is still English, captions, language links
 - :mod:`bookbuild.editions`    the other editions, built from the catalogs and the same execution
@@ -28,6 +29,7 @@ from bookbuild import (
     download,
     editions,
     kernels,
+    notfound,
     package,
     pdf,
     preexecute,
@@ -37,8 +39,8 @@ from bookbuild import (
     wheel,
 )
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, apilinks, translations,
-        editions, pdf)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, notfound, apilinks,
+        translations, editions, pdf)
 
 
 def setup(app):

@@ -18,20 +18,27 @@ module builds each edition the same way, so every language gets its PDF.
 - Compiling: ``latexmk`` stops at the first LaTeX error. The build then fails
   naming the chapter whose text holds the error (found from the labels Sphinx
   writes at each chapter's start), the line of the ``.tex`` and LaTeX's message.
-- Publishing: the PDFs are copied to ``_build/pdf/`` and into the site, each
-  edition's beside its pages (``book_pdf_name``), and every page's download
-  menu links to the PDF of its language.
+- Publishing: the PDFs are copied to ``_build/pdf/``, each with a digest of
+  the doctrees it was built from (``<name>.doctrees``), and into the site,
+  each edition's beside its pages (``book_pdf_name``), only while the site's
+  pages are read into those same doctrees: a PDF of older pages is not
+  published (and is taken out of the site). Every page's download menu links
+  to the PDF of its language exactly when the site has it; when that changes,
+  every page is written again. So `make pdf` before the html build (as
+  `make test` does) gives a site that offers its PDFs.
 
 Events: ``config-inited`` (the LaTeX preamble), ``builder-inited`` (LaTeX: the
 TeX tools are there), ``env-before-read-docs`` (the LaTeX document's name and
-title), a post-transform on the assembled book (LaTeX), ``html-page-context``
+title), ``env-updated`` (html: whether the pages link to the PDF), a
+post-transform on the assembled book (LaTeX), ``html-page-context``
 (the download menu's PDF link), ``build-finished`` (priority 940, after the
 strict check: start XeLaTeX; 955, after the translations, which build
-meanwhile: wait for it and check; 960: publish).
+meanwhile: wait for it and check; 960: publish, and record what the pages link to).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -217,8 +224,44 @@ def editions(app) -> list[tuple[str, str]]:
     return found
 
 
+def doctrees_stamp(doctrees: Path) -> str | None:
+    """A digest of the parsed pages in a doctree folder (None when it holds none)."""
+    files = sorted(doctrees.rglob("*.doctree"))
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(doctrees).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _stamp_of(pdf: Path) -> Path:
+    """Beside each PDF on the shelf: the digest of the doctrees it was built from."""
+    return pdf.with_name(pdf.name + ".doctrees")
+
+
+def _build_folder(app) -> Path:
+    """``_build``: the build folder of the English book (a translation builds in ``_build/<folder>/``)."""
+    from bookbuild.translations import is_translation
+
+    outdir = Path(app.outdir)
+    if is_translation(app.config):
+        return outdir.parents[len(Path(app.config.book_translations[app.config.language]["folder"]).parts)]
+    return outdir.parent
+
+
+def is_current(pdf: Path, doctrees: Path) -> bool:
+    """The PDF exists and was built from exactly these doctrees (so from the pages of this site)."""
+    stamp, current = _stamp_of(pdf), doctrees_stamp(doctrees)
+    return current is not None and pdf.is_file() and stamp.is_file() and stamp.read_text().strip() == current
+
+
 def publish(app, exception) -> None:
-    """Gather each edition's PDF in _build/pdf/ and put it in the site beside its pages."""
+    """Gather each edition's PDF in _build/pdf/, with the digest of the doctrees it was built from,
+    and put it in the site beside its pages only when the site's pages were read into those same
+    doctrees; a PDF of other pages is taken out of the site."""
     from bookbuild.translations import is_translation
 
     if exception is not None or is_translation(app.config) or app.builder.name not in ("html", "latex"):
@@ -227,21 +270,58 @@ def publish(app, exception) -> None:
     shelf = build / "pdf"
     for folder, name in editions(app):
         made = build / folder / "latex" / name if folder else build / "latex" / name
+        doctrees = build / folder / ".doctrees" if folder else Path(app.doctreedir)
         if app.builder.name == "latex" and made.exists():
             shelf.mkdir(exist_ok=True)
             shutil.copy2(made, shelf / name)
+            _stamp_of(shelf / name).write_text((doctrees_stamp(doctrees) or "") + "\n")
         site = build / "html" / folder
-        if (shelf / name).exists() and site.is_dir():
+        if not site.is_dir():
+            continue
+        if is_current(shelf / name, doctrees):
             shutil.copy2(shelf / name, site / name)
             logger.info(f"the PDF {name} is at {shelf / name} and in the site at {site / name}")
-        elif app.builder.name == "html":
-            logger.info(f"the pages link to {name}, which is not built yet: `make pdf` builds it")
+        else:
+            (site / name).unlink(missing_ok=True)
+            if app.builder.name == "html":
+                logger.info(f"the pages do not offer {name}: no PDF was built from these pages "
+                            "(`make pdf`, then `make html`, offers it)")
+
+
+def _linked(app) -> Path:
+    """Where an html build records which PDF its pages link to (beside its doctrees, which outlive pages)."""
+    return Path(app.doctreedir) / "bookbuild-pdf-link"
+
+
+def relink_pages(app, env) -> list[str]:
+    """Decide, once the pages are read, whether they link to the edition's PDF: only when it was
+    built from these doctrees. When that changed since the pages were written, every page is
+    written again (Sphinx would rewrite only the pages that changed)."""
+    if app.builder.name != "html":
+        return []
+    pdf = _build_folder(app) / "pdf" / app.config.book_pdf_name
+    app.bookbuild_pdf_link = is_current(pdf, Path(app.doctreedir))
+    wanted = app.config.book_pdf_name if app.bookbuild_pdf_link else ""
+    record = _linked(app)
+    if (record.read_text() if record.exists() else None) == wanted:
+        return []
+    record.unlink(missing_ok=True)  # written again once every page is (record_pdf_link)
+    return sorted(env.found_docs)
+
+
+def record_pdf_link(app, exception) -> None:
+    """The pages are written: record the PDF they link to (nothing when the build failed)."""
+    if exception is None and app.builder.name == "html" and hasattr(app, "bookbuild_pdf_link"):
+        _linked(app).write_text(app.config.book_pdf_name if app.bookbuild_pdf_link else "")
 
 
 def pdf_link(app, pagename, templatename, context, doctree) -> None:
-    """The download menu of every page offers the whole book as PDF, in the page's language."""
+    """The download menu of every page offers the whole book as PDF, in the page's language, when
+    the site will have that PDF (built from the same doctrees)."""
     from sphinx.locale import _
 
+    if not getattr(app, "bookbuild_pdf_link", False):
+        return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
             group["buttons"].append({
@@ -287,7 +367,9 @@ def setup(app) -> None:
     app.connect("env-before-read-docs", document)
     app.add_post_transform(BookStructure)
     app.connect("builder-inited", check_tools)
+    app.connect("env-updated", relink_pages)
     app.connect("html-page-context", pdf_link, priority=501)
     app.connect("build-finished", start_compiling, priority=940)
     app.connect("build-finished", finish_compiling, priority=955)
     app.connect("build-finished", publish, priority=960)
+    app.connect("build-finished", record_pdf_link, priority=960)

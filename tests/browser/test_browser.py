@@ -1,7 +1,9 @@
 """The published site as a reader's browser sees it.
 
-The built ``html`` folder is served on 127.0.0.1 and opened in Chromium
-(Debian's /usr/bin/chromium, driven by Playwright): every page must load
+The built ``html`` folder is served on 127.0.0.1 under the site's own path
+(that of ``html.baseurl`` in _config.yml, as GitHub Pages serves it) and
+opened in Chromium (the one ``tests/chromium.py`` finds, driven by
+Playwright): every page must load
 everything it needs from the site itself, typeset its formulas, show its
 images, copy code, survive the dark theme, find chapters through search, and
 offer a notebook that runs top to bottom. Screenshots of two pages at desktop
@@ -22,9 +24,9 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-from booktest import ROOT, cell_outputs_text, toc_docnames
+from booktest import ROOT, cell_outputs_text, site_path, toc_docnames
+from chromium import find_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -50,10 +52,23 @@ CHAPTERS = [d for d in DOCNAMES if d.split("/")[1] in ("toolkit", "scratch", "fu
 # --- the site, served as a static host would -------------------------------------
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve files; answer a missing path with the site's 404.html, like a static host."""
+    """Serve the site under its base path; answer a missing path with the site's 404.html.
+
+    This is what GitHub Pages does for a project site: ``/<project>/...`` maps
+    to the html folder, and any missing address, at any depth and in either
+    edition's folder, gets the site's root ``404.html`` with status 404.
+    """
+
+    base = "/"  # the site's path, e.g. /linear-regression-from-scratch/ (set by the fixture)
 
     def log_message(self, format, *args):  # keep pytest's output readable
         pass
+
+    def translate_path(self, path):
+        route = urlsplit(path).path
+        if not route.startswith(self.base):
+            return str(Path(self.directory) / ".outside-the-site-path")  # no such file: answered 404
+        return super().translate_path("/" + route[len(self.base):])
 
     def send_error(self, code, message=None, explain=None):
         page = Path(self.directory) / "404.html"
@@ -70,12 +85,13 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def site(book) -> str:
-    """The base URL of the built html folder, served on 127.0.0.1 (any free port)."""
-    handler = functools.partial(SiteHandler, directory=str(book.html))
+    """The base URL of the built html folder, served on 127.0.0.1 (any free port) under the site's path."""
+    base = site_path()
+    handler = functools.partial(type("Site", (SiteHandler,), {"base": base}), directory=str(book.html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    yield f"http://127.0.0.1:{server.server_address[1]}{base}"
     server.shutdown()
     server.server_close()
 
@@ -83,15 +99,17 @@ def site(book) -> str:
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     """One Chromium for the whole session, with a fresh profile and clipboard access."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
-                    f"Run `apt-get install -y chromium` (as root), then run the tests again.")
+    chromium, origin = find_chromium()
+    if chromium is None:
+        pytest.fail(f"the browser tests need Chromium: {origin}. Run `make chromium` "
+                    "(Debian's package, where apt-get may be used), or `.venv/bin/python -m playwright "
+                    "install chromium`, or point BOOK_CHROMIUM at a Chromium, then run the tests again.")
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            str(profile), executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS,
             viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"],
             service_workers="block",
         )
@@ -303,7 +321,13 @@ def search(visit, query: str, edition: str = "", heading: str = "Search Results"
         " return h && h.textContent.startsWith(heading); }", arg=heading, timeout=30_000)
     hrefs = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search > li > a'))"
                           ".map(a => a.href)")
-    return [urlsplit(h).path.lstrip("/") for h in hrefs]
+    return [site_relative(visit, h) for h in hrefs]
+
+
+def site_relative(visit, url: str) -> str:
+    """A URL of the site as a path from the site's root (``book/index.html``); it must be in the site."""
+    assert url.startswith(visit.site), f"{url} is not under the site {visit.site}"
+    return urlsplit(url).path[len(urlsplit(visit.site).path):]
 
 
 def test_search_for_matmul_lists_the_matmul_chapter_first(visit):
@@ -332,18 +356,52 @@ def test_chinese_search_lists_a_chapter_about_the_word_first(visit, query, chapt
 
 
 # --- the 404 page -------------------------------------------------------------------
+# A static host answers every missing address with the site's 404.html, whatever its depth, so
+# that page's links are absolute: they start with the site's path (bookbuild.notfound derives it
+# from html.baseurl). Served under that path, as published, a wrong prefix shows as a page
+# without its stylesheet and with links that lead nowhere.
 
-def test_missing_page_shows_the_404_page_with_the_site_around_it(visit):
-    page = visit.open("book/no/such/chapter.html", status=404)
+STYLESHEETS = """() => Array.from(document.querySelectorAll('link[rel="stylesheet"]'))
+  .map(l => ({href: l.href, rules: l.sheet ? l.sheet.cssRules.length : 0}))"""
+LOCAL_LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
+  .filter(a => !a.getAttribute('href').startsWith('#'))  // anchors on the page itself
+  .map(a => a.href).filter(h => h.startsWith(location.origin)).map(h => h.split('#')[0])"""
+
+
+def assert_styled_with_working_links(visit, page) -> None:
     page.evaluate(LOAD_IMAGES)
-    assert "Page not found" in page.locator("article").inner_text()
-    styled = page.evaluate("() => getComputedStyle(document.querySelector('.bd-header, header')).display")
-    assert styled != "inline", "the theme's stylesheet did not load"
+    visit.settle()
+    sheets = page.evaluate(STYLESHEETS)
+    assert any("/_static/styles/theme.css" in s["href"] for s in sheets), "the page names no theme stylesheet"
+    assert [s["href"] for s in sheets if not s["href"].startswith(visit.site)] == [], "stylesheets outside the site"
+    assert [s["href"] for s in sheets if not s["rules"]] == [], "stylesheets that did not load"
+    # the theme's own rule, not the browser's default (a <header> is a block either way)
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.bd-header')).display") == "flex"
     assert visit.outside_requests() == [], "requests leaving the site"
     assert visit.failures == [], "requests that failed"
     assert visit.errors == [], "console errors"
-    home = page.locator("a.navbar-brand").first.get_attribute("href")
-    assert visit.page.goto(visit.site + home.lstrip("/")).status == 200
+    links = sorted(set(page.evaluate(LOCAL_LINKS)))
+    home = page.locator("a.navbar-brand").first.evaluate("a => a.href")
+    assert home.split("#")[0] in links and len(links) > 5, links
+    broken = [link for link in links if page.request.get(link).status != 200]
+    assert broken == [], "links of the 404 page that lead nowhere"
+
+
+@pytest.mark.parametrize("missing", ["book/no/such/chapter.html", "no-such-page", "zh/book/no/such/chapter.html"])
+def test_missing_address_under_the_site_shows_the_404_page_styled_with_working_links(visit, missing):
+    page = visit.open(missing, status=404)
+    assert "Page not found" in page.locator("article").inner_text()
+    assert_styled_with_working_links(visit, page)
+
+
+@pytest.mark.parametrize("edition, title", [("", "Page not found"), ("zh/", "页面不存在")])
+def test_each_editions_404_page_is_styled_and_its_links_stay_in_its_edition(visit, edition, title):
+    """Each edition has a 404 page in its language (a host that serves a folder's own 404.html shows it)."""
+    page = visit.open(f"{edition}404.html")
+    assert title in page.locator("article").inner_text()
+    assert_styled_with_working_links(visit, page)
+    home = site_relative(visit, page.locator("a.navbar-brand").first.evaluate("a => a.href"))
+    assert home == f"{edition}book/index.html", f"the logo of the {edition or 'English'} 404 page leads to {home}"
 
 
 # --- screenshots --------------------------------------------------------------------

@@ -27,6 +27,7 @@ import pytest
 from bookbuild.cachekey import MARK
 from bookbuild.kernels import KERNEL_ENV
 from booktest import ROOT, cell_outputs_text, chapter_docnames, same_up_to_rounding
+from booktools import torch_index
 
 CLEAN = ROOT / "_build" / "clean-venv"  # one test run at a time: a second run would uninstall under the first
 # A learner's machine: versions from constraints.txt; scikit-learn for Part IV's real data
@@ -66,12 +67,14 @@ def is_setup(cell) -> bool:
 @pytest.fixture(scope="session")
 def clean_python() -> Path:
     """A virtual environment with only PACKAGES (kept in _build while the lock is unchanged)."""
-    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes() + " ".join(PACKAGES).encode()).hexdigest()
+    # the CPU build of torch on Linux, as the book's own set-up installs it (booktools.torch_index)
+    index = torch_index.pip_arguments()
+    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes() + " ".join(PACKAGES + index).encode()).hexdigest()
     python, stamp = CLEAN / "bin" / "python", CLEAN / "installed"
     if not (stamp.exists() and stamp.read_text() == key):
         shutil.rmtree(CLEAN, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(CLEAN)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile",
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", *index,
                         "-c", str(ROOT / "constraints.txt"), *PACKAGES], check=True, env=clean_env())
         stamp.write_text(key)
     uninstall_scratchbook(python)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import scratchbook
-from booktest import ROOT, toc_docnames
+from booktest import ROOT, site_path, toc_docnames
 
 BIB = ROOT / "book" / "references.bib"
 ABSOLUTE = re.compile(r"^(https?:)?//", re.I)
@@ -105,7 +105,7 @@ def test_every_local_resource_a_page_loads_exists(book):
     missing = {}
     for page in pages(book.html):
         if page.name == "404.html":
-            continue  # its links are absolute from the site's root; the browser test serves it
+            continue  # its links are absolute, under the site's path (checked below)
         for url in parse(page).loaded:
             if ABSOLUTE.match(url) or url.startswith(("data:", "#")):
                 continue
@@ -150,11 +150,20 @@ def test_favicon_is_the_books_own(book):
     assert (book.html / "_static" / "favicon.svg").read_text().lstrip().startswith(("<svg", "<?xml"))
 
 
-def test_404_page_exists_and_uses_the_site_layout(book):
-    html = (book.html / "404.html").read_text(encoding="utf-8")
-    assert "Page not found" in html
-    assert 'href="/_static/styles/theme.css' in html, "the 404 page must load the theme from the site's root"
-    assert 'href="/book/index.html"' in html, "the 404 page does not lead back to the book"
+@pytest.mark.parametrize("edition, title", [("", "Page not found"), ("zh/", "页面不存在")])
+def test_404_page_links_from_the_path_the_site_is_published_under(book, edition, title):
+    """A host serves 404.html at any missing address: its links are absolute, from html.baseurl's path."""
+    html = (book.html / edition / "404.html").read_text(encoding="utf-8")
+    prefix = site_path() + edition  # /linear-regression-from-scratch/ (zh/)
+    assert title in html
+    assert f'href="{prefix}_static/styles/theme.css' in html, f"the 404 page must load the theme from {prefix}"
+    assert f'href="{prefix}book/index.html"' in html, "the 404 page does not lead back to the book"
+    loaded = [u for u in parse(book.html / edition / "404.html").loaded if not u.startswith(("data:", "#"))]
+    wrong = [u for u in loaded if not ABSOLUTE.match(u) and not u.startswith(prefix)]
+    assert loaded and wrong == [], f"resources of the 404 page not under {prefix}"
+    missing = [u for u in loaded if not ABSOLUTE.match(u)
+               and not (book.html / u[len(site_path()):].split("?")[0].split("#")[0]).exists()]
+    assert missing == [], "resources of the 404 page that the site lacks"
 
 
 def test_api_reference_documents_every_public_name_of_scratchbook(book):
