@@ -262,9 +262,11 @@ def publish(app, exception) -> None:
     """Gather each edition's PDF in _build/pdf/, with the digest of the doctrees it was built from,
     and put it in the site beside its pages only when the site's pages were read into those same
     doctrees; a PDF of other pages is taken out of the site."""
+    from bookbuild.strict import passed
     from bookbuild.translations import is_translation
 
-    if exception is not None or is_translation(app.config) or app.builder.name not in ("html", "latex"):
+    if exception is not None or not passed(app) or is_translation(app.config) \
+            or app.builder.name not in ("html", "latex"):
         return
     build = Path(app.outdir).parent
     shelf = build / "pdf"
