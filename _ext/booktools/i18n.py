@@ -54,7 +54,8 @@ def extract(out: Path, root: Path = ROOT, cache: Path | None = None) -> dict[str
     overrides = {"external_toc_path": str(root / "_toc.yml"), "latex_individualpages": False,
                  "nb_execution_cache_path": str(cache.resolve()), "gettext_location": True}
     result = build_sphinx(root, raw, noconfig=True, path_config=str(root / "_config.yml"), confoverrides=overrides,
-                          doctreedir=out.parent / f"{out.name}-doctrees", builder="gettext", really_quiet=True)
+                          doctreedir=cache.parent / "gettext-doctrees",  # one folder for update and check
+                          builder="gettext", really_quiet=True)
     if result != 0:
         raise SystemExit(f"extracting the messages failed ({result}); run `make html` to see why")
     catalogs = {}
