@@ -8,7 +8,7 @@ total of a first visit is the landing page plus every asset it loads. A
 chapter page carrying more than 500 KB of its own is flagged.
 
 Last, what _static ships that no page loads: files a browser never fetches
-(source maps, licence notes, the theme's translation catalogues and Jinja
+(source maps, license notes, the theme's translation catalogs and Jinja
 templates, launch-service logos with launch buttons off), and TrueType fonts
 that browsers skip because a WOFF2 of the same font comes first.
 
@@ -264,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in unused:
         rel = f.relative_to(static).as_posix()
         key = ("source maps (*.map)" if rel.endswith(".map")
-               else "licence notes (*.LICENSE.txt)" if rel.endswith(".LICENSE.txt")
-               else "translation catalogues (locales/)" if rel.startswith("locales/")
+               else "license notes (*.LICENSE.txt)" if rel.endswith(".LICENSE.txt")
+               else "translation catalogs (locales/)" if rel.startswith("locales/")
                else rel)
         groups.setdefault(key, []).append(f)
     groups["TrueType fonts shadowed by WOFF2 (never fetched)"] = skipped

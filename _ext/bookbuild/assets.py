@@ -15,14 +15,14 @@
   those the theme's scripts add) are then drawn by ``book-icons.css``,
   written at the end of the build: one CSS mask (an inline SVG data URI, the
   path taken from the theme's own fontawesome.js, so the icons are exactly
-  the theme's) per icon, painted in the text colour, so they follow the light
+  the theme's) per icon, painted in the text color, so they follow the light
   and dark themes. The webfont glyphs the theme's Font Awesome CSS would draw
   in those ``<i>`` elements are turned off; the theme's own CSS-only icons
   (admonition titles, breadcrumbs) still use its solid webfont, as before.
 - The search ranks a page whose title holds the query first (``_ext/search-scorer.js``,
   Sphinx's ``html_search_scorer``, read relative to the book).
 - The book's own stylesheet and script (``book/_static/site/``: accessibility
-  fixes to the theme's colours and button names, each explained beside it)
+  fixes to the theme's colors and button names, each explained beside it)
   are added to every page.
 - A page with no formula of its own does not load MathJax (Sphinx loads it
   on a page whose toctree includes formulas: the landing page).
@@ -115,7 +115,7 @@ def icons_used(html: Path) -> set[tuple[str, str]]:
 def icon_css(icons: dict, used: set[tuple[str, str]]) -> str:
     lines = [
         "/* Written by bookbuild.assets: the icons the pages show, drawn as CSS masks in the text",
-        "   colour, in place of Font Awesome's 1.45 MB script. Paths from Font Awesome Free",
+        "   color, in place of Font Awesome's 1.45 MB script. Paths from Font Awesome Free",
         "   (https://fontawesome.com, icons CC BY 4.0), as shipped by pydata-sphinx-theme. */",
         # The theme's Font Awesome CSS draws each icon as a glyph of its webfont; an empty glyph
         # keeps the browser from fetching the font, the mask below draws the icon instead.

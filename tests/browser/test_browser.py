@@ -451,9 +451,9 @@ MODES = ["light", "dark"]
 
 
 def set_mode(page, mode: str) -> None:
-    """Show the page in a colour mode, as the theme switch does (data-mode and data-theme)."""
+    """Show the page in a color mode, as the theme switch does (data-mode and data-theme)."""
     page.evaluate("(mode) => { const d = document.documentElement.dataset; d.mode = mode; d.theme = mode; }", mode)
-    # The theme fades colours in: judge them once every transition has ended.
+    # The theme fades colors in: judge them once every transition has ended.
     page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))).then(() => true)")
 
 
@@ -467,7 +467,7 @@ VISIBLE_ICONS = """() => Array.from(document.querySelectorAll('i[class*="fa-"]')
 
 
 def drawn_pixels(png: bytes) -> int:
-    """Pixels of a screenshot that differ clearly from its most common colour (the background)."""
+    """Pixels of a screenshot that differ clearly from its most common color (the background)."""
     import io
 
     from PIL import Image
@@ -520,7 +520,7 @@ def axe_violations(page, options: dict) -> list[str]:
 
 @pytest.mark.parametrize("docname", AUDITED)
 def test_page_meets_wcag_aa_in_light_and_dark_mode(visit, docname):
-    """axe-core finds nothing serious or critical on the page, in either colour mode."""
+    """axe-core finds nothing serious or critical on the page, in either color mode."""
     from axe_playwright_python.base import AXE_SCRIPT
 
     page = visit.open(f"{docname}.html")
@@ -529,7 +529,7 @@ def test_page_meets_wcag_aa_in_light_and_dark_mode(visit, docname):
     found = []
     for mode in MODES:
         set_mode(page, mode)
-        # Only colours change with the mode: the other rules are judged once, in the first.
+        # Only colors change with the mode: the other rules are judged once, in the first.
         options = AXE_OPTIONS if mode == MODES[0] else {**AXE_OPTIONS, "runOnly": ["color-contrast"]}
         found += [f"[{mode}] {v}" for v in axe_violations(page, options)]
     assert found == [], "accessibility violations:\n" + "\n".join(found)

@@ -367,7 +367,7 @@ def test_the_chapter_names_the_data_source_as_scikit_learn_documents_it(diabetes
     chapter = (ROOT / f"{REAL}.md").read_text()
     assert "{cite}`efron-lars`" in chapter
     assert "@article{efron-lars," in (ROOT / "book" / "references.bib").read_text()
-    assert "licen" not in chapter.lower()  # scikit-learn documents no licence for the data
+    assert "licen" not in chapter.lower()  # scikit-learn documents no license for the data
     descr = load_diabetes().DESCR
     assert "Least Angle Regression" in descr
     # the chapter's names of the serum columns are scikit-learn's
