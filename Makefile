@@ -60,7 +60,7 @@ html: $(BOOK_STAMP)
 	@echo "==> the book is at $(CURDIR)/_build/html/index.html"
 
 # The PDFs: Sphinx's LaTeX builder from the same execution cache as the site, compiled
-# with XeLaTeX by bookbuild.pdf; each edition's PDF goes to _build/pdf and into the site.
+# with XeLaTeX by bookbuild.xelatex; each edition's PDF goes to _build/pdf and into the site.
 pdf: $(BOOK_STAMP) tex
 	$(BIN)/jupyter-book build . --builder latex
 	@echo "==> the PDFs are in $(CURDIR)/_build/pdf/"

@@ -13,11 +13,13 @@ emits them.
 - :mod:`bookbuild.download`    each chapter's executed notebook, offered for download
 - :mod:`bookbuild.status`      the Build status page lists the package version each chapter ran with
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
+- :mod:`bookbuild.icons`       the icons the pages show, as CSS masks; a missing one is a warning
 - :mod:`bookbuild.notfound`    the 404 page links from the path the site is published under
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 - :mod:`bookbuild.translations` a translated edition's pages: what is still English, captions, language links
 - :mod:`bookbuild.editions`    the other editions, built from the catalogs and the same execution
-- :mod:`bookbuild.pdf`         the book as PDF, in every edition, from the same execution
+- :mod:`bookbuild.pdf`         the book as PDF, in every edition, from the same execution; published with the site
+- :mod:`bookbuild.xelatex`     XeLaTeX compiles the PDF in the background; its first error names the chapter
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bookbuild import (
     cachekey,
     download,
     editions,
+    icons,
     kernels,
     notfound,
     package,
@@ -37,10 +40,11 @@ from bookbuild import (
     strict,
     translations,
     wheel,
+    xelatex,
 )
 
-JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, notfound, apilinks,
-        translations, editions, pdf)
+JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, icons, notfound, apilinks,
+        translations, editions, pdf, xelatex)
 
 
 def setup(app):

@@ -77,7 +77,8 @@ def setup_cell(version: str, site: str, needs) -> str:
 
 
 def executed_path(app, docname: str) -> Path:
-    return Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+    """The executed notebook myst-nb wrote for ``docname`` (into its configured output folder)."""
+    return Path(app.env.mystnb_config.output_folder) / f"{docname}.ipynb"
 
 
 def complete_executed_notebook(app, doctree) -> None:

@@ -31,6 +31,16 @@ def work_folder(app, language: str) -> Path:
     return Path(app.outdir).parent / app.config.book_translations[language]["folder"]
 
 
+def build_folders(app, language: str | None, builder: str) -> tuple[Path, Path]:
+    """(output folder, doctree folder) of an edition's ``builder`` build: the English book's own
+    (``language`` None), or a translation's in its work folder. The editions are built there, and
+    :mod:`bookbuild.pdf` finds their PDFs and doctrees there."""
+    if language is None:
+        return Path(app.outdir).parent / builder, Path(app.doctreedir)
+    work = work_folder(app, language)
+    return work / builder, work / ".doctrees"
+
+
 def overrides(app, language: str) -> dict:
     """The Sphinx settings an edition is built with: the English ones, overridden for that language."""
     spec = app.config.book_translations[language]
@@ -158,13 +168,14 @@ def build_translations(app, exception) -> None:
         logger.info(f"building the {language} edition into {work} "
                     f"(from the execution cache {settings['nb_execution_cache_path']})")
         prepare_catalogs(root, language, work / "locales")
-        builder = app.builder.name  # the pages, or the PDF (bookbuild.pdf compiles it in that build)
+        builder = app.builder.name  # the pages, or the PDF (bookbuild.xelatex compiles it in that build)
         # jieba, the segmenter Sphinx uses for Chinese search, learns the book's terms (pages only)
         if builder == "html" and language.startswith("zh"):
             settings["html_search_options"] = {"dict": str(search_words(root, work / "search-words.txt"))}
-        arguments = {"sourcedir": str(root), "outputdir": str(work / builder), "noconfig": True,
+        outputdir, doctreedir = build_folders(app, language, builder)
+        arguments = {"sourcedir": str(root), "outputdir": str(outputdir), "noconfig": True,
                      "path_config": str(root / "_config.yml"), "confoverrides": settings,
-                     "doctreedir": str(work / ".doctrees"), "builder": builder}
+                     "doctreedir": str(doctreedir), "builder": builder}
         start = time.perf_counter()
         if subprocess.run([sys.executable, "-c", CHILD, json.dumps(arguments)], cwd=root).returncode != 0:
             report_edition_failure(root, language, work / f"bookbuild-{builder}.json")
@@ -174,7 +185,7 @@ def build_translations(app, exception) -> None:
             continue
         target = site / spec["folder"]
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(work / "html", target)
+        shutil.copytree(outputdir, target)
         logger.info(f"the {language} edition is at {target} (built in {time.perf_counter() - start:.1f} s)")
 
 

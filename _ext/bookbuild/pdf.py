@@ -2,9 +2,8 @@
 
 ``jupyter-book build . --builder latex`` (what ``make pdf`` runs) writes the
 English book's ``.tex`` from the same doctrees and execution cache as the site,
-and this module then compiles it with XeLaTeX, through the Makefile Sphinx writes beside it
-(``latexmk`` with Sphinx's settings). The translations
-module builds each edition the same way, so every language gets its PDF.
+and :mod:`bookbuild.xelatex` then compiles it. :mod:`bookbuild.editions`
+builds each edition the same way, so every language gets its PDF.
 
 - Structure: the LaTeX builder assembles the whole book into the landing
   page. :class:`BookStructure` gives the assembled tree the site's shape: the
@@ -15,9 +14,6 @@ module builds each edition the same way, so every language gets its PDF.
   (the appendix) are unnumbered, as on the site. Chapters, sections,
   figures and equations are numbered by LaTeX, which counts as the site does
   (chapters on across the parts; figures and equations within the chapter).
-- Compiling: ``latexmk`` stops at the first LaTeX error. The build then fails
-  naming the chapter whose text holds the error (found from the labels Sphinx
-  writes at each chapter's start), the line of the ``.tex`` and LaTeX's message.
 - Publishing: the PDFs are copied to ``_build/pdf/``, each with a digest of
   the doctrees it was built from (``<name>.doctrees``), and into the site,
   each edition's beside its pages (``book_pdf_name``), only while the site's
@@ -27,22 +23,17 @@ module builds each edition the same way, so every language gets its PDF.
   every page is written again. So `make pdf` before the html build (as
   `make test` does) gives a site that offers its PDFs.
 
-Events: ``config-inited`` (the LaTeX preamble), ``builder-inited`` (LaTeX: the
-TeX tools are there), ``env-before-read-docs`` (the LaTeX document's name and
+Events: ``config-inited`` (the LaTeX preamble), ``env-before-read-docs`` (the LaTeX document's name and
 title), ``env-updated`` (html: whether the pages link to the PDF), a
 post-transform on the assembled book (LaTeX), ``html-page-context``
-(the download menu's PDF link), ``build-finished`` (priority 940, after the
-strict check: start XeLaTeX; 955, after the translations, which build
-meanwhile: wait for it and check; 960: publish, and record what the pages link to).
+(the download menu's PDF link), ``build-finished`` (priority 960, after XeLaTeX
+has finished: publish, and record what the pages link to).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 from docutils import nodes
@@ -128,99 +119,15 @@ class BookStructure(SphinxPostTransform):
 
 # ---- compiling --------------------------------------------------------------------------------
 
-LABEL = re.compile(r"\\label\{\\detokenize\{([^}:]+)::doc\}\}")
-ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<message>.+)$", re.M)
-
-
-def chapter_at(tex: str, line: int) -> str | None:
-    """The docname whose text holds ``line`` of the assembled ``.tex`` (Sphinx labels each start)."""
-    found = None
-    for text in tex.splitlines()[:line]:
-        m = LABEL.search(text)
-        if m:
-            found = m.group(1)
-    return found
-
-
-def latex_error(log: str, tex: str, output: str = "") -> str:
-    """LaTeX's first error in ``log``, with the chapter and the line it is at (else the end of
-    latexmk's ``output``: an index or driver step failed)."""
-    m = ERROR.search(log)
-    if m is None:
-        bang = next((line for line in log.splitlines() if line.startswith("! ")), "")
-        tail = "\n".join(output.strip().splitlines()[-15:])
-        return bang[2:] or f"with no LaTeX error in its log; latexmk ended:\n{tail}"
-    line = int(m.group("line"))
-    chapter = chapter_at(tex, line)
-    where = f"in chapter {chapter} ({chapter}.md)" if chapter else "before the first chapter"
-    return f"{where}, line {line} of {m.group('file')}: {m.group('message')}"
-
-
-def start_compiling(app, exception) -> None:
-    """Start XeLaTeX on the book's .tex, in the background: a translation's LaTeX build (priority
-    950) runs meanwhile, on the other core. latexmk writes to a log file, never to a pipe that
-    nobody reads until later (a full pipe would stall it)."""
-    from bookbuild.strict import passed
-
-    if exception is not None or app.builder.name != "latex" or not passed(app):
-        return
-    outdir = Path(app.outdir)
-    app.bookbuild_pdf_jobs = []
-    for entry in app.config.latex_documents:
-        stem = Path(entry[1]).stem
-        # the Makefile Sphinx writes beside the .tex runs latexmk with Sphinx's settings (xindy, options)
-        command = ["make", f"{stem}.pdf", "LATEXOPTS=-interaction=nonstopmode -halt-on-error -file-line-error"]
-        logger.info(f"compiling {outdir / stem}.tex with XeLaTeX (latexmk)")
-        output = outdir / f"{stem}.latexmk.log"
-        with output.open("w") as sink:
-            job = subprocess.Popen(command, cwd=outdir, stdout=sink, stderr=subprocess.STDOUT)
-        app.bookbuild_pdf_jobs.append((stem, job, output, time.perf_counter()))
-
-
-def finish_compiling(app, exception) -> None:
-    """Wait for XeLaTeX; report a LaTeX error as the build's warning, naming the chapter, and leave no PDF."""
-    jobs, app.bookbuild_pdf_jobs = getattr(app, "bookbuild_pdf_jobs", []), []
-    if exception is not None:  # the build failed elsewhere: stop compiling
-        for _, job, _, _ in jobs:
-            job.kill()
-            job.wait()
-        return
-    outdir = Path(app.outdir)
-    for stem, job, output, start in jobs:
-        job.wait()
-        pdf = outdir / f"{stem}.pdf"
-        if job.returncode != 0 or not pdf.exists():
-            log = outdir / f"{stem}.log"
-            printed = output.read_text(errors="replace") if output.exists() else ""
-            text = log.read_text(errors="replace") if log.exists() else printed
-            tex = (outdir / f"{stem}.tex").read_text(errors="replace")
-            pdf.unlink(missing_ok=True)  # never leave a truncated PDF behind
-            logger.warning(f"XeLaTeX failed {latex_error(text, tex, printed)}\nThe full log is {log}.",
-                           type="bookbuild", subtype="latex")
-            continue
-        logger.info(f"wrote {pdf} ({pdf.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - start:.0f} s)")
-
-
-def check_tools(app) -> None:
-    from bookbuild.strict import BuildFailed
-
-    if app.builder.name != "latex":
-        return
-    missing = [tool for tool in ("latexmk", "xelatex") if shutil.which(tool) is None]
-    if missing:
-        raise BuildFailed(f"the PDF needs {' and '.join(missing)}, which this machine lacks. "
-                          "`make pdf` installs the TeX packages README lists (as root), or install them yourself.")
-
-
 # ---- publishing -------------------------------------------------------------------------------
 
-def editions(app) -> list[tuple[str, str]]:
-    """(folder under the site, PDF name) of the English book and of each translation."""
-    found = [("", app.config.book_pdf_name)]
-    for spec in (app.config.book_translations or {}).values():
+def editions(app) -> list[tuple[str | None, str, str]]:
+    """(language, folder under the site, PDF name) of the English book (language None) and of each translation."""
+    found: list[tuple[str | None, str, str]] = [(None, "", app.config.book_pdf_name)]
+    for language, spec in (app.config.book_translations or {}).items():
         name = spec.get("config", {}).get("book_pdf_name")
         if name:
-            found.append((spec["folder"], name))
+            found.append((language, spec["folder"], name))
     return found
 
 
@@ -262,6 +169,7 @@ def publish(app, exception) -> None:
     """Gather each edition's PDF in _build/pdf/, with the digest of the doctrees it was built from,
     and put it in the site beside its pages only when the site's pages were read into those same
     doctrees; a PDF of other pages is taken out of the site."""
+    from bookbuild.editions import build_folders
     from bookbuild.strict import passed
     from bookbuild.translations import is_translation
 
@@ -270,9 +178,9 @@ def publish(app, exception) -> None:
         return
     build = Path(app.outdir).parent
     shelf = build / "pdf"
-    for folder, name in editions(app):
-        made = build / folder / "latex" / name if folder else build / "latex" / name
-        doctrees = build / folder / ".doctrees" if folder else Path(app.doctreedir)
+    for language, folder, name in editions(app):
+        latex, doctrees = build_folders(app, language, "latex")
+        made = latex / name
         if app.builder.name == "latex" and made.exists():
             shelf.mkdir(exist_ok=True)
             shutil.copy2(made, shelf / name)
@@ -368,10 +276,7 @@ def setup(app) -> None:
     app.connect("config-inited", latex_settings)
     app.connect("env-before-read-docs", document)
     app.add_post_transform(BookStructure)
-    app.connect("builder-inited", check_tools)
     app.connect("env-updated", relink_pages)
     app.connect("html-page-context", pdf_link, priority=501)
-    app.connect("build-finished", start_compiling, priority=940)
-    app.connect("build-finished", finish_compiling, priority=955)
     app.connect("build-finished", publish, priority=960)
     app.connect("build-finished", record_pdf_link, priority=960)

@@ -19,6 +19,7 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild.cachekey import MARK, RECORD_VERSION
+from bookbuild.download import executed_path
 
 NOT_USED = "not used"
 
@@ -35,7 +36,7 @@ class ChapterPackageVersions(SphinxDirective):
 def record_version(app, doctree) -> None:
     import nbformat
 
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{app.env.docname}.ipynb"
+    executed = executed_path(app, app.env.docname)
     versions = app.env.__dict__.setdefault("bookbuild_versions", {})
     versions.pop(app.env.docname, None)
     if not executed.exists():

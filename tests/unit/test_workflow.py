@@ -60,7 +60,7 @@ def test_publishing_is_a_job_of_its_own_on_main_after_the_tests_from_their_artif
 def test_the_site_is_attached_to_every_run_that_built_it():
     site = next(s for s in uses("test", "actions/upload-artifact") if s["with"]["path"] == "_build/html")
     condition = site["if"].replace(" ", "")
-    assert "!cancelled()" in condition, "the site of a run whose tests failed is not attached"  # codespell:ignore cancelled
+    assert "!cancelled()" in condition, "the site of a run whose tests failed is not attached"
     assert "hashFiles('_build/html/index.html')!=''" in condition
     assert site["with"]["include-hidden-files"] is True  # the site as built, every file of it
 
