@@ -15,6 +15,7 @@ emits them.
 - :mod:`bookbuild.assets`      the site loads nothing from elsewhere and ships nothing unused
 - :mod:`bookbuild.icons`       the icons the pages show, as CSS masks; a missing one is a warning
 - :mod:`bookbuild.notfound`    the 404 page links from the path the site is published under
+- :mod:`bookbuild.exerciserefs` a reference to another chapter's exercise (the PDF cannot resolve it) is a warning
 - :mod:`bookbuild.apilinks`    mentions of the package's functions link to the API reference
 - :mod:`bookbuild.translations` a translated edition's pages: what is still English, captions, language links
 - :mod:`bookbuild.editions`    the other editions, built from the catalogs and the same execution
@@ -30,6 +31,7 @@ from bookbuild import (
     cachekey,
     download,
     editions,
+    exerciserefs,
     icons,
     kernels,
     notfound,
@@ -44,7 +46,7 @@ from bookbuild import (
 )
 
 JOBS = (kernels, strict, package, wheel, cachekey, preexecute, download, status, assets, icons, notfound, apilinks,
-        translations, editions, pdf, xelatex)
+        exerciserefs, translations, editions, pdf, xelatex)
 
 
 def setup(app):

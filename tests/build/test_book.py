@@ -15,7 +15,8 @@ from tinybook import TinyBook, chapter
 
 # --- the build rules: every failure kind in one throwaway book, built twice ------
 
-GOOD = chapter("Good", ":tags: [raises-exception]\n1 / 0", "print('after the shown error')")
+GOOD = chapter("Good", ":tags: [raises-exception]\n1 / 0", "print('after the shown error')",
+               prose="```{exercise}\n:label: good-ex-1\n\nAdd one.\n```\n\nAs {ref}`good-ex-1` asks.")
 # chapter file -> (its text, what the build's log must say about it)
 FAILURES = {
     "raising": (chapter("Bad", "raise ValueError('boom-marker')"), ["ValueError", "boom-marker"]),
@@ -24,6 +25,8 @@ FAILURES = {
     "glue": (chapter("Bad", "from myst_nb import glue\nglue('real_key', 1, display=False)",
                      prose="The value is {glue:text}`no_such_key`."), ["no_such_key"]),
     "figure": (chapter("Bad", "1 + 1", prose="![a chart](no-such-figure.png)"), ["no-such-figure.png"]),
+    # the PDF resolves an exercise's label only within its own chapter
+    "exerciseref": (chapter("Bad", "1 + 1", prose="Try {ref}`good-ex-1`."), ["'good-ex-1' of book/good"]),
 }
 ORPHAN = "book/orphan.md"
 
