@@ -134,6 +134,17 @@ def chapter_docnames() -> list[str]:
     return [d for d in toc_docnames() if "```{code-cell}" in (ROOT / f"{d}.md").read_text()]
 
 
+def longest_first(build: Path, docnames: list[str]) -> list[str]:
+    """Longest first, by the run times the execution cache recorded (so parallel workers finish together)."""
+    from jupyter_cache import get_cache
+
+    seconds = {}
+    for record in get_cache(build / ".jupyter_cache").list_cache_records():
+        seconds[os.path.relpath(record.uri, ROOT).removesuffix(".md")] = (record.data or {}).get(
+            "execution_seconds", 0)
+    return sorted(docnames, key=lambda d: -seconds.get(d, 0))
+
+
 def code_cells(nb) -> list:
     return [c for c in nb.cells if c.cell_type == "code"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import fcntl
 import hashlib
 import os
 import shutil
@@ -26,10 +27,9 @@ import pytest
 
 from bookbuild.cachekey import MARK
 from bookbuild.kernels import KERNEL_ENV
-from booktest import ROOT, cell_outputs_text, chapter_docnames, same_up_to_rounding
+from booktest import ROOT, cell_outputs_text, chapter_docnames, longest_first, same_up_to_rounding
 from booktools import torch_index
 
-CLEAN = ROOT / "_build" / "clean-venv"  # one test run at a time: a second run would uninstall under the first
 # A learner's machine: versions from constraints.txt; scikit-learn for Part IV's real data
 PACKAGES = ["torch==2.13.0", "matplotlib", "ipykernel", "nbclient", "scikit-learn"]
 RUNNER = """
@@ -64,20 +64,55 @@ def is_setup(cell) -> bool:
     return "setup" in cell.metadata.get("tags", [])
 
 
+def learner_cache() -> Path:
+    """Where the learner's packages are kept between runs: BOOK_LEARNER_CACHE, else the user's cache folder."""
+    if os.environ.get("BOOK_LEARNER_CACHE"):
+        return Path(os.environ["BOOK_LEARNER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "linear-regression-from-scratch"
+
+
+def purelib(python: Path) -> str:
+    """The site-packages folder of an environment, which pip installs into."""
+    return subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True, env=clean_env()).stdout.strip()
+
+
 @pytest.fixture(scope="session")
-def clean_python() -> Path:
-    """A virtual environment with only PACKAGES (kept in _build while the lock is unchanged)."""
-    # the CPU build of torch on Linux, as the book's own set-up installs it (booktools.torch_index)
-    index = torch_index.pip_arguments()
-    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes() + " ".join(PACKAGES + index).encode()).hexdigest()
-    python, stamp = CLEAN / "bin" / "python", CLEAN / "installed"
-    if not (stamp.exists() and stamp.read_text() == key):
-        shutil.rmtree(CLEAN, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(CLEAN)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", *index,
-                        "-c", str(ROOT / "constraints.txt"), *PACKAGES], check=True, env=clean_env())
-        stamp.write_text(key)
-    uninstall_scratchbook(python)
+def learner_packages() -> str:
+    """The site-packages folder of an environment holding only PACKAGES, built once per lock.
+
+    It is keyed by the lock, the package list, the index and this Python, and kept
+    in the user's cache folder, so every clone and every run with the same lock
+    reuses it. Nothing is installed into it after it is built: each run gets its
+    own environment on top of it (``clean_python``), so runs never disturb each other.
+    """
+    index = torch_index.pip_arguments()  # the CPU build of torch on Linux, as the book's set-up installs it
+    key = hashlib.sha256((ROOT / "constraints.txt").read_bytes() + " ".join(
+        PACKAGES + index + [sys.version]).encode()).hexdigest()[:16]
+    base, cache = learner_cache() / f"learner-{key}", learner_cache()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"learner-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second run waits while the first builds it
+        if not (base / "complete").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
+            subprocess.run([str(base / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", *index,
+                            "-c", str(ROOT / "constraints.txt"), *PACKAGES], check=True, env=clean_env())
+            (base / "complete").write_text(" ".join(PACKAGES + index) + "\n")
+    return purelib(base / "bin" / "python")
+
+
+@pytest.fixture(scope="session")
+def clean_python(learner_packages, tmp_path_factory) -> Path:
+    """A learner's new environment: PACKAGES importable, pip working, no scratchbook and nothing of the book."""
+    venv = tmp_path_factory.mktemp("learner") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # the kept packages (pip among them) come after this environment's own, which pip installs into
+    Path(purelib(python), "learner-packages.pth").write_text(f"{learner_packages}\n")
+    found = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('scratchbook'))"],
+                           check=True, capture_output=True, text=True, env=clean_env()).stdout.strip()
+    assert found == "None", f"the learner's environment already has scratchbook: {found}"
     return python
 
 
@@ -118,10 +153,14 @@ def reruns(book, clean_python, tmp_path_factory):
     site = site_copy(book, tmp_path_factory.mktemp("site"))
     docnames = chapters_with_code()
     paths = {d: site / "_sources" / f"{d}.ipynb" for d in docnames}
-    first, rest = docnames[0], docnames[1:]
-    results = {first: run(clean_python, paths[first])}  # installs the wheel, alone
-    with ThreadPoolExecutor(2) as pool:  # the others find it installed
-        results.update(zip(rest, pool.map(lambda d: run(clean_python, paths[d]), rest), strict=True))
+    *rest, first = longest_first(book.build, docnames)
+    results = {first: run(clean_python, paths[first])}  # the shortest installs the wheel, alone
+    # a chapter that starts processes of its own (with a deadline) runs alone, after the others
+    alone = [d for d in rest if "torch.distributed" in (ROOT / f"{d}.md").read_text(encoding="utf-8")]
+    shared = [d for d in rest if d not in alone]
+    with ThreadPoolExecutor(2) as pool:  # the others find it installed, longest first
+        results.update(zip(shared, pool.map(lambda d: run(clean_python, paths[d]), shared), strict=True))
+    results.update({d: run(clean_python, paths[d]) for d in alone})
     return {d: (downloaded(book, d), results[d]) for d in docnames}, first
 
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from booktest import ROOT, chapter_docnames
+from booktest import ROOT, chapter_docnames, longest_first
 
 RUNNER = """
 import sys, nbformat
@@ -40,17 +40,6 @@ def page_cells(html: str) -> list[tuple[str, bool]]:
     return found
 
 
-def execution_order(book, docnames: list[str]) -> list[str]:
-    """Longest first, from the run times the execution cache recorded (so two workers finish together)."""
-    from jupyter_cache import get_cache
-
-    seconds = {}
-    for record in get_cache(book.build / ".jupyter_cache").list_cache_records():
-        seconds[os.path.relpath(record.uri, ROOT).removesuffix(".md")] = (record.data or {}).get(
-            "execution_seconds", 0)
-    return sorted(docnames, key=lambda d: -seconds.get(d, 0))
-
-
 def run_page(book, docname: str, folder) -> tuple[list[tuple[str, bool]], nbformat.NotebookNode]:
     cells = page_cells((book.html / f"{docname}.html").read_text(encoding="utf-8"))
     nb = nbformat.v4.new_notebook()
@@ -68,7 +57,7 @@ def run_page(book, docname: str, folder) -> tuple[list[tuple[str, bool]], nbform
 @pytest.fixture(scope="module")
 def page_runs(book, tmp_path_factory):
     folder = tmp_path_factory.mktemp("pages")
-    docnames = execution_order(book, [d for d in chapter_docnames() if page_cells(
+    docnames = longest_first(book.build, [d for d in chapter_docnames() if page_cells(
         (book.html / f"{d}.html").read_text(encoding="utf-8"))])
     with ThreadPoolExecutor(2) as pool:
         runs = dict(zip(docnames, pool.map(lambda d: run_page(book, d, folder), docnames), strict=True))
