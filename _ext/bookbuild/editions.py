@@ -6,7 +6,9 @@ function from the same ``_config.yml``, with that language's overrides
 (:func:`overrides`), into ``_build/<folder>/`` (:func:`work_folder`: its own
 doctrees and executed notebooks), reading the English build's execution cache,
 so it executes nothing. Its pages are then copied into the site under
-``<folder>/``. A failed edition is reported through the build's warnings,
+``<folder>/``. An edition is not built again when nothing it reads changed
+(:func:`inputs_digest`, kept beside its build after a success): a no-op
+``make html`` costs the English build's check alone. A failed edition is reported through the build's warnings,
 each of its own naming the chapter's catalog.
 
 Events: ``build-finished`` (priority 950, after the failed chapters are
@@ -135,6 +137,35 @@ CHILD = ("import json, sys\n"
          "sys.exit(0 if build_sphinx(**json.loads(sys.argv[1])) == 0 else 1)\n")
 
 
+def inputs_digest(app, language: str, builder: str, arguments: dict) -> str:
+    """A digest of everything an edition's build reads: the English doctrees (every page as parsed,
+    its outputs and glued values included), the edition's prepared catalogs, its settings, the
+    book's configuration, extension, templates and static files, the environment, and the PDFs
+    its pages may link to. The same digest as the last successful build means the same pages."""
+    import hashlib
+    import json
+
+    root = Path(app.srcdir)
+    digest = hashlib.sha256()
+
+    def add_tree(folder: Path, pattern: str = "*") -> None:
+        found = folder.rglob(pattern) if folder.is_dir() else []
+        for path in sorted(p for p in found if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{path.relative_to(root) if path.is_relative_to(root) else path}\0".encode())
+            digest.update(path.read_bytes())
+
+    digest.update(json.dumps([builder, language, arguments, app.config.book_environment],
+                             sort_keys=True, default=str).encode())
+    add_tree(Path(app.doctreedir), "*.doctree")
+    add_tree(work_folder(app, language) / "locales", "*.po")
+    for name in ("_config.yml", "_toc.yml"):
+        digest.update((root / name).read_bytes())
+    for folder in ("_ext", "book/_static", "book/_templates"):
+        add_tree(root / folder)
+    add_tree(Path(app.outdir).parent / "pdf", "*.doctrees")
+    return digest.hexdigest()
+
+
 def report_edition_failure(root: Path, language: str, record: Path) -> None:
     """Report a failed edition through the build's warnings: each of its own, naming the chapter's catalog."""
     import json
@@ -177,9 +208,16 @@ def build_translations(app, exception) -> None:
                      "path_config": str(root / "_config.yml"), "confoverrides": settings,
                      "doctreedir": str(doctreedir), "builder": builder}
         start = time.perf_counter()
-        if subprocess.run([sys.executable, "-c", CHILD, json.dumps(arguments)], cwd=root).returncode != 0:
+        stamp = work / f"bookbuild-{builder}.inputs"
+        digest = inputs_digest(app, language, builder, arguments)
+        if outputdir.is_dir() and stamp.exists() and stamp.read_text() == digest:
+            logger.info(f"the {language} edition's {builder} build is current (nothing it reads changed)")
+        elif subprocess.run([sys.executable, "-c", CHILD, json.dumps(arguments)], cwd=root).returncode != 0:
+            stamp.unlink(missing_ok=True)
             report_edition_failure(root, language, work / f"bookbuild-{builder}.json")
             continue
+        else:
+            stamp.write_text(digest)
         if builder != "html":
             logger.info(f"the {language} edition's {builder} build took {time.perf_counter() - start:.1f} s")
             continue

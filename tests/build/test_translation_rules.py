@@ -13,6 +13,7 @@ SECOND = "The second paragraph stays as it is."
 CHANGED = "The first paragraph now says another thing."
 NEW = "A paragraph added after the catalogs were updated."
 NOTICE = "translation-pending"
+CURRENT = "edition's html build is current"  # what the log says when an edition is not built again
 
 
 def translate_everything(po) -> None:
@@ -51,6 +52,13 @@ def test_a_changed_english_paragraph_shows_in_english_marked_and_counted_until_i
     shown, notice = paragraphs(book, "book/one")
     assert {f"中文：{FIRST}": False, f"中文：{SECOND}": False}.items() <= shown.items()
     assert notice is None
+    assert CURRENT not in translated.log, "a changed catalog did not rebuild the edition"
+
+    # nothing changed: the edition is not built again, and the site still has its pages
+    again = book.build()
+    assert again.returncode == 0, again.log[-3000:]
+    assert CURRENT in again.log, "a no-op build built the Chinese edition again"
+    assert paragraphs(book, "book/one") == (shown, notice)
 
     # the English changes; `make i18n` keeps the old translation, marked outdated; then a paragraph
     # is added without running it again
@@ -62,6 +70,7 @@ def test_a_changed_english_paragraph_shows_in_english_marked_and_counted_until_i
     book.write("book/one.md", text.replace(SECOND, f"{SECOND}\n\n{NEW}"))
     changed = book.build()
     assert changed.returncode == 0, changed.log[-3000:]
+    assert CURRENT not in changed.log, "a changed chapter did not rebuild the edition"
     shown, notice = paragraphs(book, "book/one")
     assert shown.get(CHANGED) is True and shown.get(NEW) is True, shown  # English, marked
     assert shown.get(f"中文：{SECOND}") is False  # the rest stays translated
