@@ -107,8 +107,10 @@ tex:
 	   && kpsewhich xeCJK.sty fncychap.sty && fc-list | grep -q "DejaVu Sans Mono"; } >/dev/null 2>&1 \
 	 || { $(call apt-install,TeX for the PDF,$(TEX_PACKAGES),exit 1); }
 
+# Whole test files spread over the cores (pytest-xdist); a file's tests share its fixtures.
+TEST_WORKERS ?= auto
 test: $(TEST_STAMP) chromium site-for-tests
-	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest
+	BOOK_BUILD=$(CURDIR)/_build $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(TEST_STAMP)
 	@test -d _build/html || { echo "make test-fast checks an existing build: run make html first"; exit 2; }

@@ -29,12 +29,26 @@ for _key, _value in KERNEL_ENV.items():
     os.environ.setdefault(_key, _value)
 
 
+# The files that take longest, first: `make test` spreads whole files over the cores
+# (pytest-xdist's --dist loadfile, in collection order), so the long ones must not start last.
+LONGEST_FIRST = ("site/test_downloads.py", "build/test_book.py", "browser/test_browser.py",
+                 "site/test_page_code.py", "build/test_translation_rules.py", "build/test_rebuilds.py",
+                 "build/test_pdf_publishing.py", "pdf/test_pdf.py", "build/test_contributing.py")
+
+
 def pytest_collection_modifyitems(items):
-    """Mark each test with its folder's group, so `-m chapters` selects the chapter claims."""
+    """Mark each test with its folder's group, so `-m chapters` selects the chapter claims; the
+    longest files first (the order within a file is kept)."""
     for item in items:
         group = Path(item.fspath).relative_to(ROOT / "tests").parts[0]
         if group in GROUPS:
             item.add_marker(getattr(pytest.mark, group))
+
+    def rank(item) -> int:
+        rel = Path(item.fspath).relative_to(ROOT / "tests").as_posix()
+        return LONGEST_FIRST.index(rel) if rel in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable
 
 
 @pytest.fixture(scope="session")
