@@ -143,6 +143,22 @@ def test_autograd_exercise_ohm_gradient_descent_matches_least_squares(nb):
     assert r_gd != 4.7 and abs(r_gd - 4.7) < 0.1  # close to the true resistance, not equal
 
 
+def test_autograd_exercise_ohm_miss_is_an_unlucky_but_possible_number_of_standard_errors(nb, glued):
+    r_gd, r_lstsq = numbers(text(nb, "R_lstsq = (current * voltage).sum() / (current ** 2).sum()"))
+    # 20 currents evenly from 0 to 1 A: sum of I^2 = 20 * 39 / (6 * 19)
+    assert glued["scratch_autograd_ohm_standard_error"] == pytest.approx(0.05 / (20 * 39 / 114) ** 0.5, rel=1e-4)
+    assert glued["scratch_autograd_ohm_miss"] == pytest.approx(abs(r_lstsq - 4.7), abs=1e-4)
+    # "an unlucky draw but not an impossible one": more than two standard errors, fewer than four
+    assert 2 < glued["scratch_autograd_ohm_miss_ratio"] < 4
+
+
+def test_autograd_figures_are_drawn_by_collapsed_code_and_the_graph_alt_shows_backward(nb):
+    for name in ("fig-autograd-graph", "fig-autograd-tangent"):
+        assert "hide-input" in figure_cell(nb, name).metadata.get("tags", [])
+    alt = figure_cell(nb, "fig-autograd-graph").metadata["mystnb"]["image"]["alt"]
+    assert "dashed arrow" in alt and "backward()" in alt  # the figure draws the backward pass too
+
+
 def test_autograd_exercise_reassigned_update_fails_one_pass_later_on_the_same_line(nb):
     update = "w_ex = w_ex - 0.03 * w_ex.grad  # a new tensor, not a leaf: its .grad will be None"
     err = error_of(cell(nb, update))

@@ -160,16 +160,28 @@ def test_data_exercise_spread_is_the_other_weight_times_the_sample_std(glued):
     assert abs(g["scratch_data_ex1_std_1"] - 1) < 3 / (2 * 1000) ** 0.5
 
 
+def test_data_exercise_std_of_x2_is_about_two_standard_errors_high(glued):
+    g = glued["data"]
+    assert g["scratch_data_ex1_std_1_off"] == pytest.approx(g["scratch_data_ex1_std_1"] - 1)
+    assert g["scratch_data_ex1_std_1_off_ratio"] == pytest.approx(g["scratch_data_ex1_std_1_off"] * 2000 ** 0.5)
+    assert 1.5 <= g["scratch_data_ex1_std_1_off_ratio"] < 2.5  # "about 2 times that", "on the high side"
+
+
 def test_data_exercise_math_counts_features_from_one():
     source = (ROOT / "book/scratch/data.md").read_text()
     assert "x_0" not in source and "x_{0}" not in source
+
+
+def test_data_scatter_axes_name_the_features_as_the_math_does(nbs):
+    source = figure_cell(nbs["data"], "fig-data-scatter").source
+    assert "$x_{j + 1}$" in source and "f'feature {j}" not in source  # x_1 and x_2, not feature 0 and 1
 
 
 def test_data_exercise_flat_labels_broadcast_to_a_matrix_and_a_huge_loss(nbs, glued):
     line = "print((y_hat - y).shape, f'loss with flat labels {loss_flat:.2f}, with a column {loss_column:.2e}')"
     assert text(nbs["data"], line).startswith("torch.Size([10, 10]) loss with flat labels")
     flat, column = glued["data"]["scratch_data_loss_flat"], glued["data"]["scratch_data_loss_column"]
-    assert column < 3 * 0.01 ** 2  # the square of the noise
+    assert NOISE_FLOOR / 3 < column < 3 * NOISE_FLOOR  # "of the size of half the noise variance"
     assert flat > 1  # of the order of the labels' spread
 
 
@@ -211,6 +223,14 @@ def test_minibatches_spreads_follow_the_finite_population_formula(glued):
     assert 10 ** 0.5 < g["scratch_minibatches_spread_ratio"] < fpc_ratio
 
 
+def test_minibatches_finite_population_factor_is_in_a_going_deeper_dropdown():
+    source = (ROOT / "book/scratch/minibatches.md").read_text()
+    start = source.index("````{admonition} Going deeper\n:class: dropdown\n")
+    box = source[start:source.index("\n````\n", start)]
+    assert "finite-population factor" in box and "(scratch-minibatches-fpc)" in box
+    assert "finite-population" not in source[:start]  # the main path only points at the box
+
+
 def test_minibatches_batch_size_is_not_written_b_which_is_the_bias():
     source = (ROOT / "book/scratch/minibatches.md").read_text()
     assert "$b$\nindependent" not in source and "$1/\\sqrt{b}$" not in source
@@ -223,6 +243,13 @@ def test_minibatches_exercise_unshuffled_training_ends_far_from_the_mean_label(g
     off_unshuffled = g["scratch_minibatches_c_unshuffled"] - mean
     assert off_unshuffled > 1  # pulled toward the largest labels, seen last
     assert abs(g["scratch_minibatches_c_shuffled"] - mean) < off_unshuffled / 4  # "near the mean label"
+
+
+def test_minibatches_exercise_shuffled_constant_ends_a_little_short_of_the_mean_label(glued):
+    g = glued["minibatches"]
+    mean, c = g["scratch_minibatches_mean_label"], g["scratch_minibatches_c_shuffled"]
+    assert g["scratch_minibatches_gap_left"] == pytest.approx(0.97 ** 100)
+    assert 0 < mean - c < 0.1 * mean  # "near it and a little short"
 
 
 def test_minibatches_exercise_unshuffled_sorted_batches_climb_and_shuffled_ones_stay_central(nbs):
