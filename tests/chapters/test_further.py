@@ -454,6 +454,11 @@ def test_loss_reaches_within_ten_percent_of_the_floor_and_stays(book):
     assert len(excess) == 10
     assert excess[enough - 1] < 10 and all(x >= 10 for x in excess[:enough - 1])
     assert all(0 <= x < 10 for x in excess[enough - 1:])
+    # "do not bring it steadily closer": the excess after `enough` goes up again at least once
+    assert any(b > a for a, b in zip(excess[enough - 1:-1], excess[enough:], strict=True))
+    g = glued(book, HYPER)
+    assert float(g["further_hyper_excess_low"]) == pytest.approx(min(excess[enough - 1:]) / 100, rel=0.01)
+    assert float(g["further_hyper_excess_high"]) == pytest.approx(max(excess[enough - 1:]) / 100, rel=0.01)
 
 
 def test_landscape_large_rate_bounces_across_the_minimum_and_small_rate_does_not(book):
