@@ -381,7 +381,7 @@ def test_full_batch_gradient_descent_follows_the_bound_in_the_chapter(book):
     assert final_above > 1e6 * first_above
 
 
-def test_near_bound_runs_converge_below_and_fail_from_the_bound_on_in_the_chapter(book):
+def test_near_bound_runs_stay_finite_but_off_the_floor_below_and_fail_from_the_bound_on_in_the_chapter(book):
     text = outputs_of(book, HYPER, "factors = [")
     rows = {f: [float(v) for v in ends.split()]
             for f, ends in (line.split(" x bound:") for line in text.strip().splitlines())}
