@@ -15,9 +15,12 @@ from torch.utils.data import DataLoader, TensorDataset
 from booktest import cell_outputs_text, code_cells, error_of, glued_values
 from scratchbook import (
     DivergenceError,
+    data_iter,
     init_params,
+    linreg,
     linreg_net,
     lstsq_fit,
+    sgd,
     squared_loss,
     stability_bound,
     synthetic_data,
@@ -234,9 +237,11 @@ def test_duplicated_column_gelsd_finds_rank_3_and_the_floor_and_lstsq_fit_refuse
     assert int(g["further_closed_form_gelsd_rank"]) == 3
     assert float(g["further_closed_form_gelsd_loss"]) == pytest.approx(floor, rel=1e-3)
     text = outputs_of(book, CLOSED, "default = [torch.linalg.lstsq(A_dup, labels)")
-    # the prose: the default driver does not always report rank 3, and then misses the floor
-    assert "a rank below 3 in at least one: True" in text
-    assert "a loss above 1000 times the floor in at least one: True" in text
+    # the prose: the default driver does not always report the same rank, and below 3 misses the floor
+    ranks = {int(line.split("rank ")[1].split(":")[0]): float(line.rsplit(" ", 1)[1])
+             for line in text.strip().splitlines() if line.startswith("default driver, rank ")}
+    assert len(ranks) > 1 and min(ranks) < 3
+    assert all(loss > 1000 * floor for rank, loss in ranks.items() if rank < 3)
     assert "linearly dependent" in error_of(
         [c for c in code_cells(book.notebook(CLOSED)) if c.source.strip() == "lstsq_fit(X_dup, labels)"][0]
     ).evalue
@@ -270,7 +275,7 @@ def test_chapter_bound_matches_the_package(book, data):
         stability_bound(features), rel=1e-6)
 
 
-def test_sweep_rates_above_the_bound_diverge_and_below_converge_in_the_chapter(book):
+def test_sweep_rates_above_the_bound_diverge_and_from_0p03_below_it_end_near_the_floor_in_the_chapter(book):
     bound = glued_float(book, HYPER, "further_hyper_bound")
     floor = glued_float(book, HYPER, "further_hyper_floor")
     text = outputs_of(book, HYPER, "sweep = {lr: run(")
@@ -282,8 +287,9 @@ def test_sweep_rates_above_the_bound_diverge_and_below_converge_in_the_chapter(b
             assert "diverged" in line, line
         else:
             assert "diverged" not in line, line
+            assert "loss on all the data" in line, line  # compared with the floor: like with like
             if lr >= 0.03:
-                assert float(line.rsplit(" ", 1)[1]) < 10 * floor, line
+                assert float(line.rsplit(" ", 1)[1]) < 2 * floor, line
     assert seen == 6
     assert sum(1 for line in text.splitlines() if "diverged" in line) == 2
 
@@ -291,22 +297,47 @@ def test_sweep_rates_above_the_bound_diverge_and_below_converge_in_the_chapter(b
 def test_sweep_regimes_match_the_prose(book):
     g = glued(book, HYPER)
     floor = float(g["further_hyper_floor"])
-    # too small: far above the floor after three epochs
-    assert float(g["further_hyper_sweep_0p003_band"]) > 1000 * floor
-    # good: the larger the rate, the sooner near the floor; the band of 1.0 higher than that of 0.3
+    # too small: far above the floor after three epochs, on all the data
+    assert float(g["further_hyper_sweep_0p003_end"]) > 1000 * floor
+    # good: on all the data, the larger the rate, the sooner within 10 % of the floor
     steps = [int(g[f"further_hyper_sweep_{k}_steps_to_floor"]) for k in ["0p03", "0p3", "1p0"]]
     assert 0 < steps[2] < steps[1] < steps[0]
-    assert floor < float(g["further_hyper_sweep_0p3_band"]) < float(g["further_hyper_sweep_1p0_band"]) < 3 * floor
+    # over the last epoch lr = 1.0 averages higher above the floor than lr = 0.3
+    assert 1 <= float(g["further_hyper_sweep_0p3_last_epoch_ratio"]) < float(
+        g["further_hyper_sweep_1p0_last_epoch_ratio"]) <= float(g["further_hyper_sweep_1p0_last_epoch_max_ratio"])
+    # after three epochs 0.03 and 0.3 within 10 % of the floor, 1.0 not
+    assert float(g["further_hyper_sweep_0p03_end_ratio"]) < 1.1
+    assert float(g["further_hyper_sweep_0p3_end_ratio"]) < 1.1
+    assert float(g["further_hyper_sweep_1p0_end_ratio"]) > 1.1
     # too large: geometric growth, a straight line on the log scale
     for k in ["2p5", "4p0"]:
         assert float(g[f"further_hyper_sweep_{k}_growth_r2"]) > 0.9
         assert float(g[f"further_hyper_sweep_{k}_growth_factor"]) > 1.5
 
 
-def test_good_rates_end_in_a_band_that_straddles_the_floor_in_the_chapter(book):
+def test_whole_data_losses_take_trains_steps_and_end_each_epoch_at_its_epoch_loss(book, data):
+    features, labels = data
+    namespace = {"torch": torch, "init_params": init_params, "data_iter": data_iter, "linreg": linreg,
+                 "squared_loss": squared_loss, "sgd": sgd, "features": features, "labels": labels}
+    whole_data_losses = plain_function(book, HYPER, "def whole_data_losses(", namespace)
+    losses = whole_data_losses(0.3, 10, 2, seed=0)
+    _, _, history = train(features, labels, 0.3, 10, 2, generator=torch.Generator().manual_seed(0))
+    assert len(losses) == len(history["step"]) == 200
+    assert [losses[99], losses[199]] == history["epoch"]
+
+
+def test_most_minibatch_hessians_have_a_larger_top_eigenvalue_than_the_full_one_in_the_chapter(book):
     g = glued(book, HYPER)
-    for k in ["0p03", "0p3", "1p0"]:  # "a band around it, partly above and partly below"
-        assert 0.1 < float(g[f"further_hyper_sweep_{k}_share_below_floor"]) < 0.9, k
+    assert float(g["further_hyper_batch_lambda_share_above"]) > 0.5  # "for most of the minibatches"
+    assert float(g["further_hyper_batch_lambda_max_ratio"]) > 2  # "the largest ... times that"
+
+
+def test_condition_number_of_the_hessian_is_cond_a_squared(book, data):
+    features, _ = data
+    A = torch.cat([features, torch.ones(len(features), 1)], dim=1)
+    ratio = glued_float(book, HYPER, "further_hyper_eigenvalue_ratio")
+    assert ratio == pytest.approx(float(torch.linalg.cond(A)) ** 2, rel=1e-4)
+    assert glued_float(book, HYPER, "further_hyper_ohm_eigenvalue_ratio") > 10 * ratio
 
 
 def test_parabola_regimes_are_monotone_oscillating_and_diverging_in_the_chapter(book):
@@ -322,11 +353,13 @@ def test_parabola_regimes_are_monotone_oscillating_and_diverging_in_the_chapter(
 
 
 @pytest.mark.parametrize("factor", [0.5, 0.7])
-def test_minibatch_sgd_below_the_bound_converges(data, factor):
+def test_minibatch_sgd_below_the_bound_ends_in_the_band_above_the_floor(data, factor):
     features, labels = data
+    w, b = lstsq_fit(features, labels)
+    floor = float(squared_loss(linreg(features, w, b), labels).mean())
     _, _, history = train(features, labels, lr=factor * stability_bound(features),
                           batch_size=10, num_epochs=3, generator=torch.Generator().manual_seed(0))
-    assert history["epoch"][-1] < 1e-3
+    assert floor <= history["epoch"][-1] < 3 * floor
 
 
 @pytest.mark.parametrize("factor", [1.3, 2.0])
@@ -348,7 +381,7 @@ def test_full_batch_gradient_descent_follows_the_bound_in_the_chapter(book):
     assert final_above > 1e6 * first_above
 
 
-def test_near_bound_runs_converge_below_and_fail_from_the_bound_on_in_the_chapter(book):
+def test_near_bound_runs_stay_finite_but_off_the_floor_below_and_fail_from_the_bound_on_in_the_chapter(book):
     text = outputs_of(book, HYPER, "factors = [")
     rows = {f: [float(v) for v in ends.split()]
             for f, ends in (line.split(" x bound:") for line in text.strip().splitlines())}
@@ -421,6 +454,11 @@ def test_loss_reaches_within_ten_percent_of_the_floor_and_stays(book):
     assert len(excess) == 10
     assert excess[enough - 1] < 10 and all(x >= 10 for x in excess[:enough - 1])
     assert all(0 <= x < 10 for x in excess[enough - 1:])
+    # "do not bring it steadily closer": the excess after `enough` goes up again at least once
+    assert any(b > a for a, b in zip(excess[enough - 1:-1], excess[enough:], strict=True))
+    g = glued(book, HYPER)
+    assert float(g["further_hyper_excess_low"]) == pytest.approx(min(excess[enough - 1:]) / 100, rel=0.01)
+    assert float(g["further_hyper_excess_high"]) == pytest.approx(max(excess[enough - 1:]) / 100, rel=0.01)
 
 
 def test_landscape_large_rate_bounces_across_the_minimum_and_small_rate_does_not(book):
@@ -466,8 +504,8 @@ def numbers_in(text):
 
 
 def test_summed_mse_at_lr_over_twice_the_batch_takes_the_scratch_step_in_the_chapter(book):
-    gaps = numbers_in(outputs_of(book, CONCISE, "nn.MSELoss(reduction='sum')(net(X), y).backward()"))
-    assert len(gaps) == 2 and max(gaps) < 1e-6
+    text = outputs_of(book, CONCISE, "nn.MSELoss(reduction='sum')(net(X), y).backward()")
+    assert text.strip() == "the same parameters after one step, to 1e-6: True"
 
 
 def test_layer_gradient_equals_the_formula_in_the_chapter(book):
