@@ -71,3 +71,20 @@ def test_visible_code_imports_no_build_tool_and_uses_no_name_only_a_removed_cell
         visible_bound |= own
         hidden_only -= visible_bound
     assert problems == []
+
+
+def test_every_glossary_term_has_a_meaning_and_the_chapter_that_introduces_it():
+    page = (ROOT / "book" / "appendix" / "glossary.md").read_text(encoding="utf-8")
+    table = page[page.index("```{list-table}"):]
+    table = table[:table.index("\n```\n")]
+    rows = table.split("\n* - ")[1:]
+    cells = [row.split("\n  - ") for row in rows]
+    assert cells[0] == ["English", "中文", "Meaning in this book", "Introduced in"]
+    for row in cells[1:]:
+        assert len(row) == 4 and len(row[2]) > 20 and row[3].startswith("{ref}`"), row
+    english = {row[0] for row in cells[1:]}
+    for term in ["hyperparameter", "condition number", "Gram matrix", "Hessian", "stability bound",
+                 "coefficient of determination ($R^2$)", "leakage", "overfitting", "standardization",
+                 "rendezvous", "backend", "world size", "rank of a matrix", "rank of a process", "ulp",
+                 "ridge regression", "learning-rate schedule", "singular value"]:
+        assert term in english, term
