@@ -237,11 +237,10 @@ def test_duplicated_column_gelsd_finds_rank_3_and_the_floor_and_lstsq_fit_refuse
     assert int(g["further_closed_form_gelsd_rank"]) == 3
     assert float(g["further_closed_form_gelsd_loss"]) == pytest.approx(floor, rel=1e-3)
     text = outputs_of(book, CLOSED, "default = [torch.linalg.lstsq(A_dup, labels)")
-    # the prose: the default driver does not always report the same rank, and below 3 misses the floor
-    ranks = {int(line.split("rank ")[1].split(":")[0]): float(line.rsplit(" ", 1)[1])
-             for line in text.strip().splitlines() if line.startswith("default driver, rank ")}
-    assert len(ranks) > 1 and min(ranks) < 3
-    assert all(loss > 1000 * floor for rank, loss in ranks.items() if rank < 3)
+    # the prose: the default driver does not report rank 3 every time, and below 3 misses the floor
+    lines = dict(line.rsplit(": ", 1) for line in text.strip().splitlines())
+    assert lines["default driver, rank 3 in all 50 calls"] == "False"
+    assert lines["every answer of rank below 3 has a loss over 1000 times the floor"] == "True"
     assert "linearly dependent" in error_of(
         [c for c in code_cells(book.notebook(CLOSED)) if c.source.strip() == "lstsq_fit(X_dup, labels)"][0]
     ).evalue
