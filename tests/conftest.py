@@ -32,7 +32,7 @@ for _key, _value in KERNEL_ENV.items():
 # The files that take longest, first: `make test` spreads whole files over the cores
 # (pytest-xdist's --dist loadfile, in collection order), so the long ones must not start last.
 LONGEST_FIRST = ("site/test_downloads.py", "build/test_book.py", "browser/test_browser.py",
-                 "site/test_page_code.py", "build/test_translation_rules.py", "build/test_rebuilds.py",
+                 "build/test_translation_rules.py", "build/test_rebuilds.py",
                  "build/test_pdf_publishing.py", "pdf/test_pdf.py", "build/test_contributing.py")
 
 

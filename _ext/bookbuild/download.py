@@ -5,8 +5,9 @@
   completed here from the same cache record (the tests read it too).
 - The theme offers ``.ipynb`` only when a launch service is configured; the
   book runs offline, so the executed notebook is copied to ``_sources/``
-  itself, made to run anywhere: without the build's machinery (the hidden
-  cache-key cell, ``myst_nb`` imports, ``glue`` calls and their outputs), with
+  itself, made to run anywhere: with the page's cells only (no cell the page
+  removes), without the build's machinery (the hidden cache-key cell,
+  ``myst_nb`` imports, ``glue`` calls and their outputs), with
   each cell's printed text in one piece (as the page shows it), and with a
   first cell that installs what is missing: torch, matplotlib, any other
   pinned package the chapter imports (at its pin), and the scratchbook wheel
@@ -167,7 +168,11 @@ def installed_distributions() -> dict[str, list[str]]:
 
 
 def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
-    """The executed notebook as a reader downloads it: no build machinery, a set-up cell first."""
+    """The executed notebook as a reader downloads it: the page's cells, no build machinery, a set-up cell first.
+
+    A cell the page removes (``remove-cell``) is left out too: it computes only
+    what the prose quotes, so the notebook's code is the page's code.
+    """
     import nbformat
 
     cells = []
@@ -175,7 +180,7 @@ def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        if cell.source.startswith(MARK):
+        if cell.source.startswith(MARK) or "remove-cell" in cell.metadata.get("tags", []):
             continue
         cell.source = without_build_code(cell.source)
         cell.outputs = merge_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])

@@ -31,7 +31,8 @@ def test_glue_calls_sit_in_hidden_cells_so_a_reader_sees_only_the_computation(do
 
 
 # Every chapter's visible code is a program a reader can copy: no build tool imported,
-# no name that only a removed cell defines (tests/site/test_page_code.py runs it).
+# no name that only a removed cell defines (tests/site/test_downloads.py runs it, and
+# tests/site/test_page_code.py shows that what it runs is the page's code).
 SELF_CONTAINED = CHAPTERS
 
 

@@ -6,7 +6,10 @@ scratchbook). Each notebook the site offers is run there top to bottom,
 offline (pip may not reach any index), from a copy of the site's folders: its
 first cell must install the scratchbook wheel the site ships, then every cell
 must print exactly what the published notebook shows. This is also the book's
-determinism check: a second, independent execution of every chapter.
+determinism check: a second, independent execution of every chapter. And it is
+the run of each page's own code: the notebook's cells after the set-up cell are
+the page's visible cells (test_page_code.py), and the set-up cell's names are
+dropped before they run, as in a fresh kernel.
 """
 
 from __future__ import annotations
@@ -33,10 +36,21 @@ from booktools import torch_index
 # A learner's machine: versions from constraints.txt; scikit-learn for Part IV's real data
 PACKAGES = ["torch==2.13.0", "matplotlib", "ipykernel", "nbclient", "scikit-learn"]
 RUNNER = """
-import sys, nbformat
+import ast, sys, nbformat
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
+# after the set-up cell, its names are dropped: the page's own cells then run as a reader's copy
+# of the page does in a fresh kernel, and a name only the set-up cell binds fails (test_page_code.py)
+first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+tree = ast.parse(nb.cells[first].source)
+bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+          for a in n.names}
+bound |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+forget = f"for _name in {sorted(bound)!r}:\\n    globals().pop(_name, None)\\nglobals().pop('_name')"
+nb.cells.insert(first + 1, nbformat.v4.new_code_cell(forget))
 NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True).execute()
+del nb.cells[first + 1]
 nbformat.write(nb, sys.argv[2])
 """
 

@@ -1,10 +1,12 @@
-"""What a downloaded notebook keeps of a chapter's code: everything but the build's own statements."""
+"""What a downloaded notebook keeps of a chapter's code: the page's cells, without the build's own statements."""
 
 from __future__ import annotations
 
 import ast
 
-from bookbuild.download import SETUP_TEMPLATE, setup_cell, without_build_code
+import nbformat
+
+from bookbuild.download import SETUP_TEMPLATE, runnable_notebook, setup_cell, without_build_code
 
 
 def test_glue_calls_and_myst_nb_imports_are_removed_at_any_depth():
@@ -52,3 +54,13 @@ def test_the_setup_cell_keeps_the_templates_code_without_its_docstring():
     code = setup_cell("0.1.0", "", NEEDS)
     assert ast.get_docstring(ast.parse(template)) and not ast.get_docstring(ast.parse(code))
     assert template.rstrip().endswith(code.rstrip().splitlines()[-1])
+
+
+def test_a_cell_the_page_removes_is_not_in_the_download_and_a_collapsed_one_is():
+    cells = [nbformat.v4.new_markdown_cell("# A chapter"),
+             nbformat.v4.new_code_cell("import math"),
+             nbformat.v4.new_code_cell("half = math.pi / 2", metadata={"tags": ["remove-cell"]}),
+             nbformat.v4.new_code_cell("print(math.tau)", metadata={"tags": ["hide-input"]})]
+    nb = runnable_notebook(nbformat.v4.new_notebook(cells=cells), "0.1.0", "")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code[1:] == ["import math", "print(math.tau)"]  # after the set-up cell: what the page shows
