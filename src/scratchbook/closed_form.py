@@ -33,7 +33,8 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
     # solved in float64, then given back in the features' dtype: more accurate, and the same
-    # bits on every call (float32's solve moves in its last bits with where A lies in memory)
+    # bits on every call (the default driver's pivoting reads memory it does not clear, so
+    # float32 solves can differ in their last bits; see the rank exercise)
     theta = torch.linalg.lstsq(A.double(), labels.reshape(-1, 1).double()).solution.to(A.dtype)  # (d + 1, 1)
     # the rank from the singular values, on any device: only CPU drivers of lstsq report one
     if int(torch.linalg.matrix_rank(A)) < A.shape[1]:

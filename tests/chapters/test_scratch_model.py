@@ -165,7 +165,7 @@ def test_model_gradient_figure_minibatch_step_differs_but_goes_downhill(nbs, glu
 
 def test_model_exercise_solutions_hold(nbs):
     assert text(nbs["model"], "sgd([w2, b2], lr=0.03, batch_size=1)") == "(True, True)"
-    assert text(nbs["model"], "residual = (y_hat3 - y).detach()  # (10, 1)") == "(True, True)"
+    assert text(nbs["model"], "error = (y_hat3 - y).detach()  # prediction minus label, (10, 1)") == "(True, True)"
 
 
 # --- training -----------------------------------------------------------------------
@@ -253,9 +253,9 @@ def test_training_noise_floor_and_where_the_loss_reaches_it(glued):
     assert 0 < g["scratch_training_step_factor"] < 1  # the same factor at every step, a fall
 
 
-def test_training_floor_step_is_quoted_rounded_and_the_alt_text_agrees(nbs, glued):
+def test_training_floor_step_is_early_in_epoch_3_and_the_alt_text_agrees(nbs, glued):
     g = glued["training"]
-    assert g["scratch_training_floor_step_rounded"] == round(g["scratch_training_floor_step"], -1)
+    assert (g["scratch_training_floor_step"] - 1) % 100 < 30  # "early in epoch 3"
     alt = figure_cell(nbs["training"], "fig-training-loss").metadata["mystnb"]["image"]["alt"]
     (alt_step,) = re.findall(r"until about step (\d+)", alt)
     assert abs(int(alt_step) - g["scratch_training_floor_step"]) <= 15  # the figure's "about step N"
