@@ -76,7 +76,7 @@ def icons_used(html: Path) -> set[tuple[str, str]]:
 
 def icon_css(icons: dict, used: set[tuple[str, str]]) -> str:
     lines = [
-        "/* Written by bookbuild.assets: the icons the pages show, drawn as CSS masks in the text",
+        "/* Written by bookbuild.icons: the icons the pages show, drawn as CSS masks in the text",
         "   color, in place of Font Awesome's 1.45 MB script. Paths from Font Awesome Free",
         "   (https://fontawesome.com, icons CC BY 4.0), as shipped by pydata-sphinx-theme. */",
         # The theme's Font Awesome CSS draws each icon as a glyph of its webfont; an empty glyph
@@ -118,8 +118,6 @@ def fontawesome_script() -> Path:
 
     theme = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
     return theme / "static" / "scripts" / "fontawesome.js"
-
-
 
 
 def finish(app, exception) -> None:
