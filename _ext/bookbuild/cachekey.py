@@ -37,7 +37,7 @@ from bookbuild.kernels import kernel_settings
 from booktools.chapters import code_sources
 from booktools.imports import PACKAGE, imported_modules
 
-MARK = "# Build inputs"  # the hidden cell's first line; the download leaves the cell out
+MARK = "# Build inputs"  # the hidden (remove-cell) cell's first line; the download leaves it out
 CELL = """
 
 ```{{code-cell}} ipython3

@@ -35,7 +35,6 @@ import json
 import re
 from pathlib import Path
 
-from bookbuild.cachekey import MARK
 from bookbuild.preexecute import merge_streams
 from bookbuild.wheel import FOLDER, wheel_name
 
@@ -170,8 +169,8 @@ def installed_distributions() -> dict[str, list[str]]:
 def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
     """The executed notebook as a reader downloads it: the page's cells, no build machinery, a set-up cell first.
 
-    A cell the page removes (``remove-cell``) is left out too: it computes only
-    what the prose quotes, so the notebook's code is the page's code.
+    A cell the page removes (``remove-cell``) is left out: the cache-key cell, and
+    cells that compute only what the prose quotes; so the notebook's code is the page's code.
     """
     import nbformat
 
@@ -180,7 +179,7 @@ def runnable_notebook(nb, version: str, site: str, needs=BASE_NEEDS):
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        if cell.source.startswith(MARK) or "remove-cell" in cell.metadata.get("tags", []):
+        if "remove-cell" in cell.metadata.get("tags", []):  # the cache-key cell is one too
             continue
         cell.source = without_build_code(cell.source)
         cell.outputs = merge_streams([o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})])
