@@ -4,7 +4,7 @@ Every module is generated; edit the chapter instead, then run `make tangle`.
 The version names the exact code: the book's pages say which version made their outputs.
 """
 
-__version__ = "0.1.0+g76fdf9c71e"
+__version__ = "0.1.0+g8d79b514e6"
 
 from .conventions import use_book_style
 from .data import synthetic_data

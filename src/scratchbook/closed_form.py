@@ -32,9 +32,9 @@ def lstsq_fit(features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tenso
         raise ValueError(f"lstsq_fit needs features of shape (n, d) and n labels, got "
                          f"features {tuple(features.shape)} and labels {tuple(labels.shape)}")
     A = torch.cat([features, torch.ones(len(features), 1, dtype=features.dtype, device=features.device)], dim=1)
-    # solved in float64, then given back in the features' dtype: more accurate, and almost
-    # always the same bits (the default driver's pivoting reads memory it does not clear, in
-    # every dtype; a last-bit difference in float64 rarely survives the rounding to float32)
+    # solved in float64, then given back in the features' dtype: more accurate, and the same
+    # bits on every call (the default driver's pivoting reads memory it does not clear, so
+    # float32 solves can differ in their last bits; see the rank exercise)
     theta = torch.linalg.lstsq(A.double(), labels.reshape(-1, 1).double()).solution.to(A.dtype)  # (d + 1, 1)
     # the rank from the singular values, on any device: only CPU drivers of lstsq report one
     if int(torch.linalg.matrix_rank(A)) < A.shape[1]:
